@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './decimal.js';
+export * from './money.js';
+export * from './ids.js';
+export * from './clock.js';
+export * from './rng.js';
