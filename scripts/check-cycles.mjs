@@ -9,7 +9,7 @@ const root = resolve(process.argv[2] ?? 'src');
 const LAYERS = {
   core: 0,
   model: 1,
-  data: 2, indicators: 2, session: 2, matching: 2,
+  data: 2, indicators: 2, session: 2, matching: 2, analytics: 2,
   oms: 3, risk: 3, compliance: 3,
   strategy: 4, execution: 4, venues: 4,
   engine: 5,

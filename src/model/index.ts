@@ -1,2 +1,3 @@
 export * from './instrument.js';
 export * from './bar.js';
+export * from './order.js';
