@@ -1,0 +1,91 @@
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DataError } from './errors.js';
+
+/** Test hook: called before the i-th rename of a commit; throwing there simulates a crash or a failed rename. */
+export type BeforeRenameHook = (index: number, target: string) => void;
+
+let sequence = 0;
+
+function tempName(target: string, tag: string): string {
+  sequence += 1;
+  return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${sequence}`);
+}
+
+function writeDurable(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'wx');
+  try {
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // directory fsync is not supported everywhere (e.g. some CI filesystems); the rename is still atomic
+  }
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Writes every file to a temp file in its target directory (fsync), then renames all into place; if a
+ * write or rename fails, removes the temps and restores every already-replaced target, so the set of
+ * files is all-new or all-old. Directories must exist.
+ * @throws DataError WriteFailed
+ */
+export function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook): void {
+  const staged: { path: string; temp: string; backup: string | undefined }[] = [];
+  try {
+    for (const f of files) {
+      const temp = tempName(f.path, 'tmp');
+      staged.push({ path: f.path, temp, backup: undefined });
+      writeDurable(temp, f.bytes);
+    }
+  } catch (e) {
+    for (const s of staged) tryUnlink(s.temp);
+    throw new DataError('WriteFailed', `could not write ${staged.at(-1)?.path ?? 'file'}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  let done = 0;
+  try {
+    for (const s of staged) {
+      if (existsSync(s.path)) {
+        s.backup = tempName(s.path, 'bak');
+        linkSync(s.path, s.backup);
+      }
+      beforeRename?.(done, s.path);
+      renameSync(s.temp, s.path);
+      done += 1;
+    }
+  } catch (e) {
+    for (let i = staged.length - 1; i >= 0; i--) {
+      const s = staged[i] as (typeof staged)[number];
+      if (i < done) {
+        if (s.backup !== undefined) renameSync(s.backup, s.path);
+        else tryUnlink(s.path);
+      } else {
+        tryUnlink(s.temp);
+        if (s.backup !== undefined) tryUnlink(s.backup);
+      }
+    }
+    throw new DataError('WriteFailed', `could not move ${staged[done]?.path ?? 'file'} into place, rolled back: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  for (const s of staged) if (s.backup !== undefined) tryUnlink(s.backup);
+  for (const dir of new Set(staged.map((s) => dirname(s.path)))) fsyncDir(dir);
+}

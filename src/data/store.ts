@@ -1,0 +1,397 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { barProblem } from '../model/bar.js';
+import type { Timeframe } from '../model/bar.js';
+import { commitFiles } from './atomic.js';
+import type { BeforeRenameHook } from './atomic.js';
+import { allocColumns, concatColumns, sliceColumns } from './columns.js';
+import type { BarColumns, MergedBatch } from './columns.js';
+import { DataError } from './errors.js';
+import { barFileSummary, decodeBarsParquet, encodeBarsParquet } from './parquet.js';
+import { querySql } from './sql.js';
+import type { SqlResult } from './sql.js';
+import { formatIsoUtc, utcDate, utcDayNumber, utcDayStartNs, DAY_NS } from './time.js';
+
+const SYMBOL_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DAY_FILE_RE = /^(\d{4}-\d{2}-\d{2})\.parquet$/;
+
+/** Options of a BarStore. */
+export interface BarStoreOptions {
+  /** @internal test hook run before each rename of a commit (simulates crashes and failed renames) */
+  beforeRename?: BeforeRenameHook;
+}
+
+/** A time range over bar open times in epoch ns: `fromNs` inclusive, `toNs` exclusive; open ends are unbounded. */
+export interface TimeRange {
+  fromNs?: bigint;
+  toNs?: bigint;
+}
+
+/** Options of BarStore.replay. */
+export interface ReplayOptions extends TimeRange {
+  /** bars per yielded batch (default 8192) */
+  batchSize?: number;
+}
+
+/** A file the store is about to write: its final path and its bytes. */
+export interface PlannedFile {
+  path: string;
+  bytes: Uint8Array;
+  symbol: string;
+  date: string;
+  bars: number;
+}
+
+/** @throws DataError InvalidInput when `symbol` cannot be a store key (letters, digits, `.`, `_`, `-`). */
+export function checkSymbol(symbol: string): void {
+  if (!SYMBOL_RE.test(symbol)) {
+    throw new DataError('InvalidInput', `symbol ${JSON.stringify(symbol)} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+}
+
+function lowerBound(times: BigInt64Array, n: number, t: bigint): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as bigint) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function i32(a: BigInt64Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
+/**
+ * The bar store: Parquet files `bars/<SYMBOL>/<YYYY-MM-DD>.parquet` under `dir`, one per symbol per UTC
+ * date of the bar open time, append-only, each write atomic (temp file + fsync + rename).
+ */
+export class BarStore {
+  readonly dir: string;
+  readonly #beforeRename: BeforeRenameHook | undefined;
+
+  constructor(dir: string, options: BarStoreOptions = {}) {
+    this.dir = resolve(dir);
+    this.#beforeRename = options.beforeRename;
+  }
+
+  /** Directory of a symbol's day files. */
+  symbolDir(symbol: string): string {
+    checkSymbol(symbol);
+    return join(this.dir, 'bars', symbol);
+  }
+
+  /** Path of the file holding `symbol`'s bars opening on UTC `date` (`YYYY-MM-DD`). */
+  dayFile(symbol: string, date: string): string {
+    return join(this.symbolDir(symbol), `${date}.parquet`);
+  }
+
+  /** Symbols with at least one day file, sorted. */
+  symbols(): string[] {
+    const root = join(this.dir, 'bars');
+    if (!existsSync(root)) return [];
+    return readdirSync(root)
+      .filter((s) => SYMBOL_RE.test(s) && statSync(join(root, s)).isDirectory() && this.days(s).length > 0)
+      .sort();
+  }
+
+  /** UTC dates (`YYYY-MM-DD`) with a file for `symbol`, ascending. */
+  days(symbol: string): string[] {
+    const dir = this.symbolDir(symbol);
+    if (!existsSync(dir)) return [];
+    const out: string[] = [];
+    for (const f of readdirSync(dir)) {
+      const m = DAY_FILE_RE.exec(f);
+      if (m !== null) out.push(m[1] as string);
+    }
+    return out.sort();
+  }
+
+  /** Timeframe recorded in `symbol`'s files, or undefined when the symbol has none. @throws DataError StoreCorrupt */
+  timeframeOf(symbol: string): Timeframe | undefined {
+    const days = this.days(symbol);
+    const first = days[0];
+    if (first === undefined) return undefined;
+    const path = this.dayFile(symbol, first);
+    const tf = barFileSummary(readFileSync(path), path).timeframe;
+    if (tf === undefined) throw new DataError('StoreCorrupt', `${path} has no timeframe metadata`);
+    return tf as Timeframe;
+  }
+
+  /** Number of bars and last open time (epoch ns) in `symbol`'s file for `date`, or undefined when there is none. */
+  daySummary(symbol: string, date: string): { rows: number; lastOpenTimeNs: bigint | undefined } | undefined {
+    const path = this.dayFile(symbol, date);
+    if (!existsSync(path)) return undefined;
+    return barFileSummary(readFileSync(path), path);
+  }
+
+  /** Decodes one day file. @throws DataError FileNotFound, StoreCorrupt */
+  async readDay(symbol: string, date: string): Promise<BarColumns> {
+    const path = this.dayFile(symbol, date);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new DataError('FileNotFound', `no bars for ${symbol} on ${date} (${path})`, { cause: e });
+    }
+    const cols = await decodeBarsParquet(bytes, path, { symbol });
+    if (cols.symbol !== symbol) throw new DataError('StoreCorrupt', `${path} holds bars of ${cols.symbol}, not ${symbol}`);
+    return cols;
+  }
+
+  /**
+   * Validates `cols` and plans the day files a write would produce (existing days are read and extended);
+   * nothing is written.
+   * @throws DataError InvalidInput, InvalidData, AppendOnlyViolation
+   */
+  async planWrite(cols: BarColumns): Promise<PlannedFile[]> {
+    checkSymbol(cols.symbol);
+    const n = cols.length;
+    if (!Number.isInteger(n) || n < 0) throw new DataError('InvalidInput', `length ${n} is not a bar count`);
+    for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) {
+      if (cols[k].length < n) throw new DataError('InvalidInput', `${cols.symbol}: column ${k} has ${cols[k].length} values, length says ${n}`);
+    }
+    const existingTf = this.timeframeOf(cols.symbol);
+    if (existingTf !== undefined && existingTf !== cols.timeframe) {
+      throw new DataError('InvalidInput', `${cols.symbol} is stored as ${existingTf} bars; cannot write ${cols.timeframe} bars`);
+    }
+    for (let i = 0; i < n; i++) {
+      const t = cols.openTimeNs[i] as bigint;
+      if (i > 0 && t <= (cols.openTimeNs[i - 1] as bigint)) {
+        throw new DataError('InvalidData', `${cols.symbol} bar ${i} opens at ${formatIsoUtc(t)}, not after bar ${i - 1}; bars must be in strictly increasing open time`);
+      }
+      if ((cols.closeTimeNs[i] as bigint) <= t) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)} closes at or before it opens`);
+      const problem = barProblem(cols.open[i] as number, cols.high[i] as number, cols.low[i] as number, cols.close[i] as number, cols.volume[i] as number);
+      if (problem !== undefined) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)}: ${problem}`);
+    }
+    const planned: PlannedFile[] = [];
+    let start = 0;
+    while (start < n) {
+      const day = utcDayNumber(cols.openTimeNs[start] as bigint);
+      const dayEnd = BigInt(day + 1) * DAY_NS;
+      const end = lowerBound(cols.openTimeNs, n, dayEnd);
+      const date = utcDate(cols.openTimeNs[start] as bigint);
+      let part = sliceColumns(cols, start, end);
+      const path = this.dayFile(cols.symbol, date);
+      if (existsSync(path)) {
+        const old = await this.readDay(cols.symbol, date);
+        const last = old.openTimeNs[old.length - 1];
+        if (last !== undefined && (part.openTimeNs[0] as bigint) <= last) {
+          throw new DataError(
+            'AppendOnlyViolation',
+            `${cols.symbol} ${date}: a bar at ${formatIsoUtc(part.openTimeNs[0] as bigint)} is not after the last stored bar at ${formatIsoUtc(last)} (the store is append-only)`,
+          );
+        }
+        part = concatColumns([old, part]);
+      }
+      planned.push({ path, bytes: encodeBarsParquet(part), symbol: cols.symbol, date, bars: end - start });
+      start = end;
+    }
+    return planned;
+  }
+
+  /** Atomically writes planned files (all or nothing). @throws DataError WriteFailed */
+  commit(planned: readonly PlannedFile[]): void {
+    for (const p of planned) mkdirSync(this.symbolDir(p.symbol), { recursive: true });
+    commitFiles(planned, this.#beforeRename);
+  }
+
+  /**
+   * Appends bars: each UTC day's new bars must open strictly after that day's stored bars; all day files
+   * change together or not at all. Resolves to the number of day files written.
+   * @throws DataError InvalidInput, InvalidData, AppendOnlyViolation, WriteFailed
+   */
+  async write(cols: BarColumns): Promise<number> {
+    const planned = await this.planWrite(cols);
+    this.commit(planned);
+    return planned.length;
+  }
+
+  #daysInRange(symbol: string, range: TimeRange): string[] {
+    const from = range.fromNs === undefined ? undefined : utcDate(range.fromNs);
+    const to = range.toNs === undefined ? undefined : utcDate(range.toNs - 1n);
+    return this.days(symbol).filter((d) => (from === undefined || d >= from) && (to === undefined || d <= to));
+  }
+
+  async #readRange(symbol: string, date: string, range: TimeRange): Promise<BarColumns> {
+    const cols = await this.readDay(symbol, date);
+    const a = range.fromNs === undefined ? 0 : lowerBound(cols.openTimeNs, cols.length, range.fromNs);
+    const b = range.toNs === undefined ? cols.length : lowerBound(cols.openTimeNs, cols.length, range.toNs);
+    return a === 0 && b === cols.length ? cols : sliceColumns(cols, a, b);
+  }
+
+  /**
+   * Streams `symbol`'s bars with open time in `[fromNs, toNs)`, one batch per stored day, in time order.
+   * @throws DataError InvalidInput, StoreCorrupt
+   */
+  async *read(symbol: string, range: TimeRange = {}): AsyncIterable<BarColumns> {
+    for (const date of this.#daysInRange(symbol, range)) {
+      const cols = await this.#readRange(symbol, date, range);
+      if (cols.length > 0) yield cols;
+    }
+  }
+
+  /**
+   * Replays many symbols as one stream ordered by open time (k-way merge); bars with equal open times
+   * come in the order of `symbols`. Each yielded batch is freshly allocated.
+   * @throws DataError InvalidInput for an empty, duplicated or unknown symbol list
+   */
+  async *replay(symbols: readonly string[], options: ReplayOptions = {}): AsyncIterable<MergedBatch> {
+    const batchSize = options.batchSize ?? 8192;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new DataError('InvalidInput', `batchSize ${batchSize} must be a positive integer`);
+    if (symbols.length === 0) throw new DataError('InvalidInput', 'replay needs at least one symbol');
+    if (new Set(symbols).size !== symbols.length) throw new DataError('InvalidInput', `replay symbols contain duplicates: ${symbols.join(', ')}`);
+    const syms = [...symbols];
+    const k = syms.length;
+    const timeframes: Timeframe[] = syms.map((s) => {
+      const tf = this.timeframeOf(s);
+      if (tf === undefined) throw new DataError('FileNotFound', `no bars for ${s} in ${this.dir}`);
+      return tf;
+    });
+    const daySets = syms.map((s) => new Set(this.#daysInRange(s, options)));
+    const allDays = [...new Set(daySets.flatMap((d) => [...d]))].sort();
+
+    let out = newBatch(syms, timeframes, batchSize);
+    let outI32 = [i32(out.openTimeNs), i32(out.closeTimeNs)] as const;
+    let fill = 0;
+
+    const srcs: (BarColumns | undefined)[] = new Array<BarColumns | undefined>(k);
+    const srcO: Int32Array[] = new Array<Int32Array>(k);
+    const srcC: Int32Array[] = new Array<Int32Array>(k);
+    const keys: Float64Array[] = new Array<Float64Array>(k);
+    const pos = new Int32Array(k);
+    const hk = new Float64Array(k);
+    const hs = new Int32Array(k);
+
+    for (const date of allDays) {
+      const dayStart = utcDayStartNs(date);
+      let size = 0;
+      const loaded = await Promise.all(syms.map((s, j) => ((daySets[j] as Set<string>).has(date) ? this.#readRange(s, date, options) : undefined)));
+      for (let j = 0; j < k; j++) {
+        const c = loaded[j];
+        srcs[j] = c;
+        if (c === undefined || c.length === 0) continue;
+        srcO[j] = i32(c.openTimeNs);
+        srcC[j] = i32(c.closeTimeNs);
+        const kk = new Float64Array(c.length);
+        for (let i = 0; i < c.length; i++) kk[i] = Number((c.openTimeNs[i] as bigint) - dayStart);
+        keys[j] = kk;
+        pos[j] = 0;
+        // heap insert (sift up)
+        let at = size++;
+        const key = kk[0] as number;
+        while (at > 0) {
+          const parent = (at - 1) >> 1;
+          const pk = hk[parent] as number;
+          if (pk < key || (pk === key && (hs[parent] as number) < j)) break;
+          hk[at] = pk;
+          hs[at] = hs[parent] as number;
+          at = parent;
+        }
+        hk[at] = key;
+        hs[at] = j;
+      }
+      while (size > 0) {
+        const j = hs[0] as number;
+        const src = srcs[j] as BarColumns;
+        const p = pos[j] as number;
+        const so = srcO[j] as Int32Array;
+        const sc = srcC[j] as Int32Array;
+        out.symbolIndex[fill] = j;
+        outI32[0][2 * fill] = so[2 * p] as number;
+        outI32[0][2 * fill + 1] = so[2 * p + 1] as number;
+        outI32[1][2 * fill] = sc[2 * p] as number;
+        outI32[1][2 * fill + 1] = sc[2 * p + 1] as number;
+        out.open[fill] = src.open[p] as number;
+        out.high[fill] = src.high[p] as number;
+        out.low[fill] = src.low[p] as number;
+        out.close[fill] = src.close[p] as number;
+        out.volume[fill] = src.volume[p] as number;
+        fill++;
+        if (fill === batchSize) {
+          yield out;
+          out = newBatch(syms, timeframes, batchSize);
+          outI32 = [i32(out.openTimeNs), i32(out.closeTimeNs)] as const;
+          fill = 0;
+        }
+        // replace the root with this symbol's next bar, or with the last heap entry when it is exhausted
+        let key: number;
+        let sym: number;
+        if (p + 1 < src.length) {
+          pos[j] = p + 1;
+          key = (keys[j] as Float64Array)[p + 1] as number;
+          sym = j;
+        } else {
+          size--;
+          if (size === 0) break;
+          key = hk[size] as number;
+          sym = hs[size] as number;
+        }
+        let at = 0;
+        for (;;) {
+          let child = 2 * at + 1;
+          if (child >= size) break;
+          let ck = hk[child] as number;
+          let cs = hs[child] as number;
+          const r = child + 1;
+          if (r < size) {
+            const rk = hk[r] as number;
+            const rs = hs[r] as number;
+            if (rk < ck || (rk === ck && rs < cs)) {
+              child = r;
+              ck = rk;
+              cs = rs;
+            }
+          }
+          if (key < ck || (key === ck && sym < cs)) break;
+          hk[at] = ck;
+          hs[at] = cs;
+          at = child;
+        }
+        hk[at] = key;
+        hs[at] = sym;
+      }
+    }
+    if (fill > 0) yield trimBatch(out, fill);
+  }
+
+  /** Runs SQL over the store with DuckDB; the view `bars` has one row per stored bar. @throws DataError QueryFailed */
+  async sql(query: string): Promise<SqlResult> {
+    return querySql(this, query);
+  }
+}
+
+function newBatch(symbols: readonly string[], timeframes: readonly Timeframe[], n: number): MergedBatch {
+  const c = allocColumns('', '1m', n);
+  return {
+    symbols,
+    timeframes,
+    length: n,
+    symbolIndex: new Int32Array(n),
+    openTimeNs: c.openTimeNs,
+    closeTimeNs: c.closeTimeNs,
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    volume: c.volume,
+  };
+}
+
+function trimBatch(b: MergedBatch, n: number): MergedBatch {
+  return {
+    symbols: b.symbols,
+    timeframes: b.timeframes,
+    length: n,
+    symbolIndex: b.symbolIndex.subarray(0, n),
+    openTimeNs: b.openTimeNs.subarray(0, n),
+    closeTimeNs: b.closeTimeNs.subarray(0, n),
+    open: b.open.subarray(0, n),
+    high: b.high.subarray(0, n),
+    low: b.low.subarray(0, n),
+    close: b.close.subarray(0, n),
+    volume: b.volume.subarray(0, n),
+  };
+}
