@@ -1,0 +1,943 @@
+import { Price, Quantity, divRound, formatDecimal, pow10 } from '../../core/decimal.js';
+import { Money } from '../../core/money.js';
+import type { ClientOrderId, TradeId, VenueOrderId } from '../../core/ids.js';
+import type { Bar } from '../../model/bar.js';
+import type { Instrument } from '../../model/instrument.js';
+import type {
+  BalanceReport,
+  LiquiditySide,
+  ModifyRequest,
+  OrderReport,
+  OrderRequest,
+  OrderType,
+  PositionReport,
+  Side,
+  TimeInForce,
+  VenueEvent,
+} from '../../model/order.js';
+import type { BarDrivenVenue, VenueCapabilities, VenueEventHandler } from '../venue.js';
+import { SimulatedVenueError } from './errors.js';
+import {
+  barPrices,
+  NextOpenMarketFill,
+  NoCommission,
+  NoSlippage,
+  rawAt,
+  stopTriggerPrice,
+  ThroughLimitFill,
+  UnlimitedVolume,
+  ZeroLatency,
+  type BarPrices,
+  type CommissionModel,
+  type LatencyModel,
+  type LimitFillModel,
+  type MarketFillModel,
+  type SlippageModel,
+  type VolumeModel,
+} from './models.js';
+
+/** Cash accounts refuse buys beyond cash and any short sale; margin accounts allow both. */
+export type AccountType = 'cash' | 'margin';
+
+/** Everything a SimulatedVenue is built from (the builder checks that no part is missing). */
+export interface SimulatedVenueConfig {
+  readonly name: string;
+  readonly instruments: readonly Instrument[];
+  /** Starting cash, one Money per currency. */
+  readonly startingBalances: readonly Money[];
+  readonly accountType: AccountType;
+  /** Whether quantities may have fraction digits (the instrument's lot size must allow them too). */
+  readonly fractional: boolean;
+  readonly marketFillModel: MarketFillModel;
+  readonly limitFillModel: LimitFillModel;
+  readonly volumeModel: VolumeModel;
+  readonly slippageModel: SlippageModel;
+  readonly commissionModel: CommissionModel;
+  readonly latencyModel: LatencyModel;
+  /** Trading-day key of an epoch-ns time, for expiring DAY orders (default: the UTC date). */
+  readonly sessionDay: (tsNs: bigint) => string;
+}
+
+type Status = OrderReport['status'];
+
+interface Book {
+  readonly instrument: Instrument;
+  readonly pp: number;
+  readonly sp: number;
+  readonly tick: bigint;
+  readonly lot: bigint;
+  readonly minQty: bigint;
+  /** Orders not yet closed, in arrival (priority) order. */
+  working: SimOrder[];
+  lastBar: Bar | undefined;
+  lastPrices: BarPrices | undefined;
+  /** Signed position, raw at size precision. */
+  position: bigint;
+  /** Average entry price of the open position, raw at pp + AVG_EXTRA digits. */
+  avgPx: bigint;
+  /** Volume capacity left on `capacityBar`; undefined = no cap. */
+  capacityLeft: bigint | undefined;
+  capacityBar: Bar | undefined;
+}
+
+interface SimOrder {
+  readonly seq: number;
+  readonly clientOrderId: ClientOrderId;
+  readonly venueOrderId: VenueOrderId;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly tif: TimeInForce;
+  readonly book: Book | undefined;
+  /** Precisions for reports (the instrument's, or the request's when the symbol is unknown). */
+  readonly pp: number;
+  readonly sp: number;
+  qty: bigint;
+  limit: bigint | undefined;
+  stop: bigint | undefined;
+  filled: bigint;
+  /** Sum of price x quantity over fills, raw at pp + sp. */
+  notional: bigint;
+  commission: Money;
+  status: Status;
+  arrivalNs: bigint;
+  triggered: boolean;
+  readonly reduceOnly: boolean;
+  readonly bracket: { readonly tp: bigint; readonly sl: bigint } | undefined;
+  readonly parent: SimOrder | undefined;
+  sibling: SimOrder | undefined;
+  readonly day: string | undefined;
+  tsLast: bigint;
+}
+
+const AVG_EXTRA = 4;
+const OPEN: ReadonlySet<Status> = new Set<Status>(['pending', 'open', 'partially-filled']);
+
+function utcDay(tsNs: bigint): string {
+  return new Date(Number(tsNs / 1_000_000n)).toISOString().slice(0, 10);
+}
+
+/**
+ * A bar-driven simulated venue: the backtest's source of truth for orders, fills, positions and cash.
+ *
+ * Time is the bar stream's: `onBar` advances it to the bar's close time, and requests made while the
+ * engine handles bar t happen at t's close. Events are delivered synchronously, in the order the venue
+ * produced them, to every handler registered with `onEvent`, before `submit`/`modify`/`cancel`/`onBar`
+ * return; a handler that calls the venue again gets that call's events after the current ones.
+ *
+ * Rules where the brief leaves room: validation and the cash check happen at submit (a rejected order
+ * never goes live); latency delays when an order is live (its 'accepted' event carries the arrival time);
+ * cancel and modify act at once; an order is eligible for a bar if it was live by the bar's open (market
+ * orders under 'this-close': by its close); among orders of one symbol, the earlier arrival fills first;
+ * when both legs of a bracket could fill on one bar, the stop-loss wins (the pessimistic reading).
+ */
+export class SimulatedVenue implements BarDrivenVenue {
+  readonly name: string;
+  readonly capabilities: VenueCapabilities;
+  readonly config: SimulatedVenueConfig;
+  readonly #books = new Map<string, Book>();
+  readonly #orders = new Map<string, SimOrder>();
+  readonly #orderList: SimOrder[] = [];
+  readonly #cash = new Map<string, Money>();
+  /** Orders not yet live (latency), in arrival order. */
+  #pending: SimOrder[] = [];
+  #handlers: VenueEventHandler[] = [];
+  readonly #queue: VenueEvent[] = [];
+  #dispatching = false;
+  #connected = false;
+  #now = 0n;
+  #seq = 0;
+  #trades = 0;
+
+  /** Builds the venue from a complete configuration; prefer `SimulatedVenueBuilder` or `SimulatedVenue.defaults`. @throws SimulatedVenueError InvalidConfig */
+  constructor(config: SimulatedVenueConfig) {
+    this.config = config;
+    this.name = config.name;
+    this.capabilities = Object.freeze({
+      brackets: true,
+      oco: true,
+      modify: true,
+      fractional: config.fractional,
+      shortSelling: config.accountType === 'margin',
+    });
+    for (const inst of config.instruments) {
+      const symbol = inst.id.symbol;
+      if (this.#books.has(symbol)) throw new SimulatedVenueError('InvalidConfig', `instrument ${symbol} is listed twice`);
+      const pp = inst.pricePrecision;
+      const sp = inst.sizePrecision;
+      if (!config.fractional && sp > 0 && !inst.lotSize.isMultipleOf(1)) {
+        throw new SimulatedVenueError('InvalidConfig', `${symbol} has fractional lot size ${inst.lotSize.toString()} but the venue is not fractional`);
+      }
+      this.#books.set(symbol, {
+        instrument: inst,
+        pp,
+        sp,
+        tick: inst.tickSize.raw,
+        lot: inst.lotSize.raw,
+        minQty: rawAt(inst.minQuantity, sp) ?? inst.lotSize.raw,
+        working: [],
+        lastBar: undefined,
+        lastPrices: undefined,
+        position: 0n,
+        avgPx: 0n,
+        capacityLeft: undefined,
+        capacityBar: undefined,
+      });
+    }
+    for (const m of config.startingBalances) {
+      if (this.#cash.has(m.currency)) throw new SimulatedVenueError('InvalidConfig', `starting balance in ${m.currency} is given twice`);
+      this.#cash.set(m.currency, m);
+    }
+    for (const inst of config.instruments) {
+      if (!this.#cash.has(inst.quoteCurrency)) this.#cash.set(inst.quoteCurrency, Money.zero(inst.quoteCurrency));
+    }
+  }
+
+  /**
+   * A builder pre-filled with the defaults (next-open market fills, through limit fills, no volume cap,
+   * no slippage, no commission, zero latency, a cash account, whole units).
+   */
+  static defaults(options: { instruments: readonly Instrument[]; startingBalances: readonly Money[]; name?: string }): SimulatedVenueBuilder {
+    return new SimulatedVenueBuilder()
+      .name(options.name ?? 'SIM')
+      .instruments(options.instruments)
+      .startingBalances(options.startingBalances)
+      .accountType('cash')
+      .fractional(false)
+      .marketFillModel(new NextOpenMarketFill())
+      .limitFillModel(new ThroughLimitFill())
+      .volumeModel(new UnlimitedVolume())
+      .slippageModel(new NoSlippage())
+      .commissionModel(new NoCommission())
+      .latencyModel(new ZeroLatency());
+  }
+
+  /** The venue's current time: the latest bar close it has seen, epoch ns. */
+  get now(): bigint {
+    return this.#now;
+  }
+
+  connect(): Promise<void> {
+    this.#connected = true;
+    return Promise.resolve();
+  }
+
+  disconnect(): Promise<void> {
+    this.#connected = false;
+    return Promise.resolve();
+  }
+
+  onEvent(handler: VenueEventHandler): () => void {
+    this.#handlers = [...this.#handlers, handler];
+    return () => {
+      this.#handlers = this.#handlers.filter((h) => h !== handler);
+    };
+  }
+
+  /**
+   * Shows the venue a bar: advances its time to the bar's close and fills, triggers or expires the
+   * symbol's working orders. Costs one map lookup when nothing is working.
+   * @throws SimulatedVenueError UnknownInstrument | BarOutOfOrder
+   */
+  onBar(bar: Bar): void {
+    const book = this.#books.get(bar.symbol);
+    if (book === undefined) throw new SimulatedVenueError('UnknownInstrument', `bar for ${bar.symbol}, which is not one of this venue's instruments`);
+    const last = book.lastBar;
+    if (last !== undefined && bar.openTimeNs <= last.openTimeNs) {
+      throw new SimulatedVenueError('BarOutOfOrder', `${bar.symbol} bar opening at ${bar.openTimeNs} ns does not follow the previous bar opening at ${last.openTimeNs} ns`);
+    }
+    book.lastBar = bar;
+    book.lastPrices = undefined;
+    if (bar.closeTimeNs > this.#now) this.#now = bar.closeTimeNs;
+    if (this.#pending.length !== 0) this.#acceptArrived(bar.closeTimeNs);
+    if (book.working.length !== 0) this.#matchBook(book, bar);
+    if (this.#queue.length !== 0) this.#flush();
+  }
+
+  submit(order: OrderRequest): Promise<void> {
+    if (!this.#connected) return Promise.reject(notConnected('submit'));
+    this.#submit(order);
+    this.#flush();
+    return Promise.resolve();
+  }
+
+  modify(request: ModifyRequest): Promise<void> {
+    if (!this.#connected) return Promise.reject(notConnected('modify'));
+    this.#modify(request);
+    this.#flush();
+    return Promise.resolve();
+  }
+
+  cancel(clientOrderId: ClientOrderId): Promise<void> {
+    if (!this.#connected) return Promise.reject(notConnected('cancel'));
+    this.#cancel(clientOrderId);
+    this.#flush();
+    return Promise.resolve();
+  }
+
+  orderReports(options?: { includeClosed?: boolean }): Promise<OrderReport[]> {
+    const all = options?.includeClosed === true;
+    return Promise.resolve(this.#orderList.filter((o) => all || OPEN.has(o.status)).map((o) => this.#report(o)));
+  }
+
+  orderReport(clientOrderId: ClientOrderId): Promise<OrderReport | undefined> {
+    const o = this.#orders.get(clientOrderId);
+    return Promise.resolve(o === undefined ? undefined : this.#report(o));
+  }
+
+  positionReports(): Promise<PositionReport[]> {
+    const out: PositionReport[] = [];
+    for (const [symbol, b] of [...this.#books].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+      if (b.position === 0n) continue;
+      out.push(
+        Object.freeze({
+          symbol,
+          signedQty: formatDecimal(b.position, b.sp),
+          avgPx: Price.fromRaw(b.avgPx, b.pp + AVG_EXTRA),
+        }),
+      );
+    }
+    return Promise.resolve(out);
+  }
+
+  balanceReport(): Promise<BalanceReport> {
+    return Promise.resolve(Object.freeze({ balances: new Map(this.#cash) }));
+  }
+
+  #report(o: SimOrder): OrderReport {
+    return Object.freeze({
+      clientOrderId: o.clientOrderId,
+      venueOrderId: o.venueOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      type: o.type,
+      quantity: Quantity.fromRaw(o.qty, o.sp),
+      filledQty: Quantity.fromRaw(o.filled, o.sp),
+      avgPx: o.filled === 0n ? undefined : Price.fromRaw(divRound(o.notional * pow10(AVG_EXTRA), o.filled, 'half-even'), o.pp + AVG_EXTRA),
+      limitPrice: o.limit === undefined ? undefined : Price.fromRaw(o.limit, o.pp),
+      stopPrice: o.stop === undefined ? undefined : Price.fromRaw(o.stop, o.pp),
+      status: o.status,
+      parentClientOrderId: o.parent?.clientOrderId,
+      tsLast: o.tsLast,
+    });
+  }
+
+  // ---- events
+
+  #emit(event: VenueEvent): void {
+    this.#queue.push(Object.freeze(event));
+  }
+
+  #flush(): void {
+    if (this.#dispatching) return;
+    this.#dispatching = true;
+    let error: unknown;
+    let failed = false;
+    try {
+      for (let i = 0; i < this.#queue.length; i++) {
+        const event = this.#queue[i] as VenueEvent;
+        for (const h of this.#handlers) {
+          try {
+            h(event);
+          } catch (e) {
+            if (!failed) error = e;
+            failed = true;
+          }
+        }
+      }
+    } finally {
+      this.#queue.length = 0;
+      this.#dispatching = false;
+    }
+    if (failed) throw error;
+  }
+
+  #reject(id: ClientOrderId, reason: string): void {
+    this.#emit({ kind: 'rejected', clientOrderId: id, reason, tsEvent: this.#now, tsInit: this.#now });
+  }
+
+  // ---- submit
+
+  #submit(req: OrderRequest): void {
+    const id = req.clientOrderId;
+    if (this.#orders.has(id)) {
+      this.#reject(id, `duplicate clientOrderId ${id}: an order with this id was already submitted`);
+      return;
+    }
+    const book = this.#books.get(req.symbol);
+    const pp = book?.pp ?? Math.max(req.limitPrice?.precision ?? 0, req.stopPrice?.precision ?? 0);
+    const sp = book?.sp ?? req.quantity.precision;
+    const qty = book === undefined ? req.quantity.raw * pow10(sp - req.quantity.precision) : rawAt(req.quantity, sp);
+    const limit = req.limitPrice === undefined ? undefined : rawAt(req.limitPrice, pp);
+    const stop = req.stopPrice === undefined ? undefined : rawAt(req.stopPrice, pp);
+    const tp = req.bracket === undefined ? undefined : rawAt(req.bracket.takeProfit, pp);
+    const sl = req.bracket === undefined ? undefined : rawAt(req.bracket.stopLoss, pp);
+    const latency = this.config.latencyModel.entryNs(req);
+    const o: SimOrder = {
+      seq: ++this.#seq,
+      clientOrderId: id,
+      venueOrderId: `${this.name}-${this.#seq}` as VenueOrderId,
+      symbol: req.symbol,
+      side: req.side,
+      type: req.type,
+      tif: req.timeInForce,
+      book,
+      pp,
+      sp,
+      qty: qty ?? req.quantity.raw,
+      limit: limit ?? req.limitPrice?.raw,
+      stop: stop ?? req.stopPrice?.raw,
+      filled: 0n,
+      notional: 0n,
+      commission: Money.zero(book?.instrument.quoteCurrency ?? 'USD'),
+      status: 'rejected',
+      arrivalNs: this.#now + latency,
+      triggered: false,
+      reduceOnly: req.reduceOnly === true,
+      bracket: tp !== undefined && sl !== undefined ? { tp, sl } : undefined,
+      parent: undefined,
+      sibling: undefined,
+      day: req.timeInForce === 'DAY' ? this.config.sessionDay(this.#now) : undefined,
+      tsLast: this.#now,
+    };
+    this.#orders.set(id, o);
+    this.#orderList.push(o);
+    const problem =
+      book === undefined
+        ? `unknown symbol ${req.symbol}: not one of this venue's instruments`
+        : this.#validate(req, o, book, { qty, limit, stop, tp, sl });
+    if (problem !== undefined) {
+      this.#reject(id, problem);
+      return;
+    }
+    const b = book as Book;
+    o.status = 'pending';
+    b.working.push(o);
+    if (o.arrivalNs <= this.#now) {
+      this.#accept(o, this.#now);
+      const bar = b.lastBar;
+      // only market orders under 'this-close' can be eligible for the bar being handled
+      if (bar !== undefined && o.type === 'Market' && this.config.marketFillModel.eligibleAt(bar) >= o.arrivalNs) {
+        this.#matchBook(b, bar, o);
+      }
+    } else {
+      this.#insertPending(o);
+    }
+  }
+
+  #validate(
+    req: OrderRequest,
+    o: SimOrder,
+    b: Book,
+    raw: { qty: bigint | undefined; limit: bigint | undefined; stop: bigint | undefined; tp: bigint | undefined; sl: bigint | undefined },
+  ): string | undefined {
+    const sym = req.symbol;
+    const inst = b.instrument;
+    if (raw.qty === undefined || raw.qty % b.lot !== 0n) return `quantity ${req.quantity.toString()} is not a multiple of ${sym}'s lot size ${inst.lotSize.toString()}`;
+    if (raw.qty <= 0n) return `quantity must be positive, got ${req.quantity.toString()}`;
+    if (!this.config.fractional && raw.qty % pow10(b.sp) !== 0n) return `fractional quantity ${req.quantity.toString()} is not allowed on this venue`;
+    if (raw.qty < b.minQty) return `quantity ${req.quantity.toString()} is below ${sym}'s minimum ${inst.minQuantity.toString()}`;
+    const needsLimit = req.type === 'Limit' || req.type === 'StopLimit';
+    const needsStop = req.type === 'Stop' || req.type === 'StopLimit';
+    if (needsLimit && req.limitPrice === undefined) return `${req.type} order needs a limitPrice`;
+    if (!needsLimit && req.limitPrice !== undefined) return `${req.type} order cannot have a limitPrice`;
+    if (needsStop && req.stopPrice === undefined) return `${req.type} order needs a stopPrice`;
+    if (!needsStop && req.stopPrice !== undefined) return `${req.type} order cannot have a stopPrice`;
+    for (const [what, value, r] of [
+      ['limitPrice', req.limitPrice, raw.limit],
+      ['stopPrice', req.stopPrice, raw.stop],
+      ['takeProfit', req.bracket?.takeProfit, raw.tp],
+      ['stopLoss', req.bracket?.stopLoss, raw.sl],
+    ] as const) {
+      if (value === undefined) continue;
+      if (r === undefined || r % b.tick !== 0n) return `${what} ${value.toString()} is not on ${sym}'s tick size ${inst.tickSize.toString()}`;
+      if (r <= 0n) return `${what} must be positive, got ${value.toString()}`;
+    }
+    if (needsStop && (req.timeInForce === 'FOK' || req.timeInForce === 'IOC')) {
+      return `${req.timeInForce} is not supported for ${req.type} orders`;
+    }
+    if (req.bracket !== undefined) {
+      const { tp, sl } = raw as { tp: bigint; sl: bigint };
+      if (req.reduceOnly === true) return 'a reduce-only order cannot carry a bracket';
+      if (req.side === 'Buy' ? tp <= sl : tp >= sl) {
+        return `bracket takeProfit ${req.bracket.takeProfit.toString()} must be ${req.side === 'Buy' ? 'above' : 'below'} stopLoss ${req.bracket.stopLoss.toString()} for a ${req.side}`;
+      }
+      if (raw.limit !== undefined && (req.side === 'Buy' ? !(sl < raw.limit && raw.limit < tp) : !(tp < raw.limit && raw.limit < sl))) {
+        return `bracket legs must lie on either side of the entry limit ${req.limitPrice?.toString() ?? ''}`;
+      }
+    }
+    const ref = raw.limit ?? raw.stop ?? (b.lastBar === undefined ? undefined : this.#prices(b, b.lastBar).close);
+    if (inst.minNotional !== undefined && ref !== undefined) {
+      const notional = Money.fromRaw(ref * raw.qty, b.pp + b.sp, inst.quoteCurrency);
+      if (notional.lt(inst.minNotional)) return `notional ${notional.toString()} is below ${sym}'s minimum ${inst.minNotional.toString()}`;
+    }
+    if (req.reduceOnly === true) {
+      const reducing = req.side === 'Buy' ? -b.position : b.position;
+      if (reducing <= 0n) return `reduce-only ${req.side} would not reduce the ${sym} position ${formatDecimal(b.position, b.sp)}`;
+      if (raw.qty > reducing) return `reduce-only quantity ${req.quantity.toString()} exceeds the ${sym} position ${formatDecimal(b.position, b.sp)}`;
+    }
+    if (this.config.accountType === 'cash') return this.#cashProblem(req, o, b, raw.qty, ref);
+    return undefined;
+  }
+
+  #cashProblem(req: OrderRequest, o: SimOrder, b: Book, qty: bigint, ref: bigint | undefined): string | undefined {
+    const sym = req.symbol;
+    if (req.side === 'Sell') {
+      let committed = 0n;
+      const groups = new Set<SimOrder>();
+      for (const w of b.working) {
+        if (w === o || w.side !== 'Sell') continue;
+        if (w.parent === undefined) committed += w.qty - w.filled;
+        else if (!groups.has(w.parent)) {
+          groups.add(w.parent);
+          committed += w.qty - w.filled;
+        }
+      }
+      const free = b.position - committed;
+      if (qty > free) {
+        return `short selling is not allowed on a cash account: selling ${req.quantity.toString()} ${sym} but only ${formatDecimal(free < 0n ? 0n : free, b.sp)} is held and not already committed to open sells`;
+      }
+      return undefined;
+    }
+    const cur = b.instrument.quoteCurrency;
+    if (ref === undefined) return `cash account: no price known yet for ${sym} to check the cost of a ${req.type} buy`;
+    if (o.type === 'Market') ref = this.config.slippageModel.apply('Buy', ref, b.instrument);
+    const cost = this.#buyCost(b, qty, ref);
+    let reserved = Money.zero(cur);
+    for (const ob of this.#books.values()) {
+      if (ob.instrument.quoteCurrency !== cur) continue;
+      for (const w of ob.working) {
+        if (w === o || w.side !== 'Buy') continue;
+        const wref = w.limit ?? w.stop ?? (ob.lastBar === undefined ? 0n : this.#prices(ob, ob.lastBar).close);
+        reserved = reserved.add(this.#buyCost(ob, w.qty - w.filled, wref));
+      }
+    }
+    const cash = this.#cash.get(cur) ?? Money.zero(cur);
+    const free = cash.sub(reserved);
+    if (cost.gt(free)) {
+      return `insufficient cash on a cash account: buying ${req.quantity.toString()} ${sym} needs about ${cost.toString()} but ${free.toString()} is available (cash ${cash.toString()}, ${reserved.toString()} reserved by open buys)`;
+    }
+    return undefined;
+  }
+
+  #buyCost(b: Book, qty: bigint, px: bigint): Money {
+    const notional = Money.fromRaw(px * qty, b.pp + b.sp, b.instrument.quoteCurrency);
+    const fee = this.config.commissionModel.orderTotal({ filledQty: Quantity.fromRaw(qty, b.sp), filledNotional: notional, instrument: b.instrument });
+    return notional.add(fee);
+  }
+
+  #insertPending(o: SimOrder): void {
+    let i = this.#pending.length;
+    while (i > 0 && (this.#pending[i - 1] as SimOrder).arrivalNs > o.arrivalNs) i--;
+    this.#pending.splice(i, 0, o);
+  }
+
+  #accept(o: SimOrder, ts: bigint): void {
+    o.status = 'open';
+    o.tsLast = ts;
+    this.#emit({ kind: 'accepted', clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId, tsEvent: ts, tsInit: ts });
+  }
+
+  #acceptArrived(until: bigint): void {
+    let n = 0;
+    for (const o of this.#pending) {
+      if (o.arrivalNs > until) break;
+      n++;
+      if (o.status === 'pending') this.#accept(o, o.arrivalNs);
+    }
+    if (n > 0) this.#pending = this.#pending.slice(n);
+  }
+
+  // ---- matching
+
+  #prices(b: Book, bar: Bar): BarPrices {
+    if (b.lastBar === bar && b.lastPrices !== undefined) return b.lastPrices;
+    const p = barPrices(bar, b.pp);
+    if (b.lastBar === bar) b.lastPrices = p;
+    return p;
+  }
+
+  /** Matches the book's working orders (or only `only`) against `bar`, then drops closed orders. */
+  #matchBook(b: Book, bar: Bar, only?: SimOrder): void {
+    const prices = this.#prices(b, bar);
+    if (b.capacityBar !== bar) {
+      b.capacityBar = bar;
+      b.capacityLeft = this.config.volumeModel.capacity(bar, b.instrument);
+    }
+    if (only !== undefined) {
+      this.#matchOrder(b, only, bar, prices);
+    } else {
+      // a loop by index: bracket legs activated by a fill are appended and may fill on the same bar
+      for (let i = 0; i < b.working.length; i++) {
+        const o = b.working[i] as SimOrder;
+        if (o.status !== 'open' && o.status !== 'partially-filled') continue;
+        if (o.day !== undefined && this.config.sessionDay(bar.openTimeNs) !== o.day) {
+          this.#close(o, 'expired', bar.openTimeNs, '');
+          continue;
+        }
+        this.#matchOrder(b, o, bar, prices);
+      }
+    }
+    b.working = b.working.filter((o) => OPEN.has(o.status));
+  }
+
+  #matchOrder(b: Book, o: SimOrder, bar: Bar, p: BarPrices): void {
+    const mk = this.config.marketFillModel;
+    let px: bigint | undefined;
+    let ts = bar.closeTimeNs;
+    let liquidity: LiquiditySide = 'Taker';
+    if (o.type === 'Market' || (o.type === 'Stop' && o.triggered)) {
+      if (mk.eligibleAt(bar) < o.arrivalNs) return;
+      px = this.config.slippageModel.apply(o.side, mk.price(p), b.instrument);
+      if (mk.atOpen) ts = bar.openTimeNs;
+    } else {
+      if (bar.openTimeNs < o.arrivalNs) return;
+      if ((o.type === 'Stop' || o.type === 'StopLimit') && !o.triggered) {
+        const trigger = stopTriggerPrice(o.side, o.stop as bigint, p);
+        if (trigger !== undefined) {
+          o.triggered = true;
+          o.tsLast = trigger === p.open ? bar.openTimeNs : bar.closeTimeNs;
+          ts = o.tsLast;
+          if (o.type === 'Stop') {
+            px = this.config.slippageModel.apply(o.side, trigger, b.instrument);
+          } else if (o.side === 'Buy' ? trigger <= (o.limit as bigint) : trigger >= (o.limit as bigint)) {
+            px = trigger;
+          }
+        }
+      } else {
+        px = this.config.limitFillModel.fillPrice(o.side, o.limit as bigint, p);
+        if (px !== undefined) {
+          if (px === o.limit) liquidity = 'Maker';
+          else ts = bar.openTimeNs;
+        }
+      }
+    }
+    if (px !== undefined) this.#fill(b, o, px, ts, liquidity);
+    if ((o.tif === 'IOC' || o.tif === 'FOK') && OPEN.has(o.status)) {
+      this.#close(o, 'canceled', bar.closeTimeNs, `${o.tif} order not filled${o.filled > 0n ? ' completely' : ''} on its first eligible bar`);
+    }
+  }
+
+  #fill(b: Book, o: SimOrder, px: bigint, ts: bigint, liquidity: LiquiditySide): void {
+    let qty = o.qty - o.filled;
+    if (b.capacityLeft !== undefined && b.capacityLeft < qty) qty = b.capacityLeft;
+    if (o.tif === 'FOK' && qty < o.qty - o.filled) return;
+    if (qty <= 0n) return;
+    const inst = b.instrument;
+    const cur = inst.quoteCurrency;
+    if (o.reduceOnly) {
+      const reducible = o.side === 'Buy' ? -b.position : b.position;
+      if (reducible <= 0n) {
+        this.#close(o, 'canceled', ts, 'reduce-only order: the position it would reduce is gone');
+        return;
+      }
+      if (qty > reducible) qty = reducible;
+    }
+    const filled = o.filled + qty;
+    const notional = o.notional + px * qty;
+    const filledNotional = Money.fromRaw(notional, b.pp + b.sp, cur);
+    const total = this.config.commissionModel.orderTotal({ filledQty: Quantity.fromRaw(filled, b.sp), filledNotional, instrument: inst });
+    const commission = total.sub(o.commission);
+    const value = Money.fromRaw(px * qty, b.pp + b.sp, cur);
+    const cash = this.#cash.get(cur) ?? Money.zero(cur);
+    const cashAfter = o.side === 'Buy' ? cash.sub(value).sub(commission) : cash.add(value).sub(commission);
+    if (this.config.accountType === 'cash') {
+      if (o.side === 'Buy' && cashAfter.isNegative()) {
+        this.#close(o, 'canceled', ts, `insufficient cash on a cash account: filling ${formatDecimal(qty, b.sp)} ${o.symbol} at ${formatDecimal(px, b.pp)} needs ${value.add(commission).toString()}, cash is ${cash.toString()}`);
+        return;
+      }
+      if (o.side === 'Sell' && qty > b.position) {
+        this.#close(o, 'canceled', ts, `short selling is not allowed on a cash account: selling ${formatDecimal(qty, b.sp)} ${o.symbol} with ${formatDecimal(b.position, b.sp)} held`);
+        return;
+      }
+    }
+    o.filled = filled;
+    o.notional = notional;
+    o.commission = total;
+    o.status = filled === o.qty ? 'filled' : 'partially-filled';
+    o.tsLast = ts;
+    this.#cash.set(cur, cashAfter);
+    if (b.capacityLeft !== undefined) b.capacityLeft -= qty;
+    this.#applyPosition(b, o.side === 'Buy' ? qty : -qty, px);
+    this.#emit({
+      kind: 'filled',
+      clientOrderId: o.clientOrderId,
+      venueOrderId: o.venueOrderId,
+      tradeId: `${this.name}-T${++this.#trades}` as TradeId,
+      symbol: o.symbol,
+      side: o.side,
+      lastQty: Quantity.fromRaw(qty, b.sp),
+      lastPx: Price.fromRaw(px, b.pp),
+      commission,
+      liquiditySide: liquidity,
+      leavesQty: Quantity.fromRaw(o.qty - filled, b.sp),
+      tsEvent: ts,
+      tsInit: ts,
+    });
+    if (o.parent !== undefined) this.#legFilled(o, ts);
+    else if (o.status === 'filled' && o.bracket !== undefined) this.#activateLegs(b, o, ts);
+  }
+
+  #applyPosition(b: Book, delta: bigint, px: bigint): void {
+    const before = b.position;
+    const after = before + delta;
+    const scaled = px * pow10(AVG_EXTRA);
+    if (after === 0n) b.avgPx = 0n;
+    else if (before === 0n || (before > 0n) !== (after > 0n)) b.avgPx = scaled;
+    else if ((delta > 0n) === (before > 0n)) {
+      const a = before < 0n ? -before : before;
+      const d = delta < 0n ? -delta : delta;
+      b.avgPx = divRound(a * b.avgPx + d * scaled, a + d, 'half-even');
+    }
+    b.position = after;
+  }
+
+  #activateLegs(b: Book, entry: SimOrder, ts: bigint): void {
+    const { tp, sl } = entry.bracket as { tp: bigint; sl: bigint };
+    const side: Side = entry.side === 'Buy' ? 'Sell' : 'Buy';
+    // the stop-loss leg is created first so that it has priority when both could fill on one bar
+    const stopLeg = this.#makeLeg(b, entry, `${entry.clientOrderId}-sl`, side, 'Stop', undefined, sl, ts);
+    const takeLeg = this.#makeLeg(b, entry, `${entry.clientOrderId}-tp`, side, 'Limit', tp, undefined, ts);
+    if (stopLeg === undefined || takeLeg === undefined) {
+      if (stopLeg !== undefined) this.#close(stopLeg, 'canceled', ts, 'OCO sibling could not be created');
+      if (takeLeg !== undefined) this.#close(takeLeg, 'canceled', ts, 'OCO sibling could not be created');
+      return;
+    }
+    stopLeg.sibling = takeLeg;
+    takeLeg.sibling = stopLeg;
+  }
+
+  #makeLeg(
+    b: Book,
+    entry: SimOrder,
+    id: string,
+    side: Side,
+    type: OrderType,
+    limit: bigint | undefined,
+    stop: bigint | undefined,
+    ts: bigint,
+  ): SimOrder | undefined {
+    const cid = id as ClientOrderId;
+    if (this.#orders.has(cid)) {
+      this.#emit({ kind: 'rejected', clientOrderId: cid, reason: `duplicate clientOrderId ${cid} for a bracket leg of ${entry.clientOrderId}`, tsEvent: ts, tsInit: ts });
+      return undefined;
+    }
+    const seq = ++this.#seq;
+    const o: SimOrder = {
+      seq,
+      clientOrderId: cid,
+      venueOrderId: `${this.name}-${seq}` as VenueOrderId,
+      symbol: entry.symbol,
+      side,
+      type,
+      tif: 'GTC',
+      book: b,
+      pp: b.pp,
+      sp: b.sp,
+      qty: entry.filled,
+      limit,
+      stop,
+      filled: 0n,
+      notional: 0n,
+      commission: Money.zero(b.instrument.quoteCurrency),
+      status: 'pending',
+      arrivalNs: ts,
+      triggered: false,
+      reduceOnly: false,
+      bracket: undefined,
+      parent: entry,
+      sibling: undefined,
+      day: undefined,
+      tsLast: ts,
+    };
+    this.#orders.set(cid, o);
+    this.#orderList.push(o);
+    b.working.push(o);
+    this.#accept(o, ts);
+    return o;
+  }
+
+  #legFilled(leg: SimOrder, ts: bigint): void {
+    const sib = leg.sibling;
+    if (sib === undefined || !OPEN.has(sib.status)) return;
+    const remaining = leg.qty - leg.filled;
+    if (remaining === 0n) {
+      this.#close(sib, 'canceled', ts, `OCO: sibling ${leg.clientOrderId} filled`);
+      return;
+    }
+    // a partial fill of one leg shrinks the other to the same open quantity (one-updates-other)
+    sib.qty = sib.filled + remaining;
+    sib.tsLast = ts;
+    this.#emitModified(sib, ts);
+  }
+
+  #emitModified(o: SimOrder, ts: bigint): void {
+    this.#emit({
+      kind: 'modified',
+      clientOrderId: o.clientOrderId,
+      venueOrderId: o.venueOrderId,
+      quantity: Quantity.fromRaw(o.qty, o.sp),
+      limitPrice: o.limit === undefined ? undefined : Price.fromRaw(o.limit, o.pp),
+      stopPrice: o.stop === undefined ? undefined : Price.fromRaw(o.stop, o.pp),
+      tsEvent: ts,
+      tsInit: ts,
+    });
+  }
+
+  #close(o: SimOrder, status: 'canceled' | 'expired', ts: bigint, reason: string): void {
+    o.status = status;
+    o.tsLast = ts;
+    if (status === 'expired') {
+      this.#emit({ kind: 'expired', clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId, tsEvent: ts, tsInit: ts });
+    } else {
+      this.#emit({ kind: 'canceled', clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId, reason, tsEvent: ts, tsInit: ts });
+    }
+  }
+
+  // ---- cancel and modify
+
+  #cancel(id: ClientOrderId): void {
+    const now = this.#now;
+    const o = this.#orders.get(id);
+    if (o === undefined || !OPEN.has(o.status)) {
+      const reason = o === undefined ? `unknown order ${id}` : `order ${id} is already ${o.status}`;
+      this.#emit({ kind: 'cancel-rejected', clientOrderId: id, reason, tsEvent: now, tsInit: now });
+      return;
+    }
+    this.#close(o, 'canceled', now, 'canceled by request');
+    const sib = o.sibling;
+    if (sib !== undefined && OPEN.has(sib.status)) this.#close(sib, 'canceled', now, `OCO group canceled with ${id}`);
+    this.#prune(o.book as Book);
+  }
+
+  #prune(b: Book): void {
+    b.working = b.working.filter((w) => OPEN.has(w.status));
+    if (this.#pending.length !== 0) this.#pending = this.#pending.filter((w) => w.status === 'pending');
+  }
+
+  #modify(req: ModifyRequest): void {
+    const now = this.#now;
+    const id = req.clientOrderId;
+    const o = this.#orders.get(id);
+    const refuse = (why: string): void => {
+      this.#emit({ kind: 'cancel-rejected', clientOrderId: id, reason: `modify rejected: ${why}`, tsEvent: now, tsInit: now });
+    };
+    if (o === undefined) return refuse(`unknown order ${id}`);
+    if (!OPEN.has(o.status)) return refuse(`order ${id} is already ${o.status}`);
+    const b = o.book as Book;
+    let qty = o.qty;
+    let limit = o.limit;
+    let stop = o.stop;
+    if (req.quantity !== undefined) {
+      const q = rawAt(req.quantity, b.sp);
+      if (q === undefined || q % b.lot !== 0n) return refuse(`quantity ${req.quantity.toString()} is not a multiple of the lot size ${b.instrument.lotSize.toString()}`);
+      if (!this.config.fractional && q % pow10(b.sp) !== 0n) return refuse(`fractional quantity ${req.quantity.toString()} is not allowed on this venue`);
+      if (q <= o.filled) return refuse(`quantity ${req.quantity.toString()} must exceed the filled ${formatDecimal(o.filled, b.sp)}`);
+      if (q < b.minQty) return refuse(`quantity ${req.quantity.toString()} is below the minimum ${b.instrument.minQuantity.toString()}`);
+      qty = q;
+    }
+    if (req.limitPrice !== undefined) {
+      if (o.type !== 'Limit' && o.type !== 'StopLimit') return refuse(`a ${o.type} order has no limit price`);
+      const l = rawAt(req.limitPrice, b.pp);
+      if (l === undefined || l % b.tick !== 0n || l <= 0n) return refuse(`limitPrice ${req.limitPrice.toString()} is not a positive price on the tick size ${b.instrument.tickSize.toString()}`);
+      limit = l;
+    }
+    if (req.stopPrice !== undefined) {
+      if (o.type !== 'Stop' && o.type !== 'StopLimit') return refuse(`a ${o.type} order has no stop price`);
+      if (o.triggered) return refuse(`stop of ${id} has already triggered`);
+      const s = rawAt(req.stopPrice, b.pp);
+      if (s === undefined || s % b.tick !== 0n || s <= 0n) return refuse(`stopPrice ${req.stopPrice.toString()} is not a positive price on the tick size ${b.instrument.tickSize.toString()}`);
+      stop = s;
+    }
+    o.qty = qty;
+    o.limit = limit;
+    o.stop = stop;
+    o.tsLast = now;
+    this.#emitModified(o, now);
+  }
+}
+
+function notConnected(what: string): SimulatedVenueError {
+  return new SimulatedVenueError('NotConnected', `cannot ${what}: the simulated venue is not connected (call connect() first)`);
+}
+
+type Part = Exclude<keyof SimulatedVenueConfig, 'sessionDay'>;
+const REQUIRED: readonly Part[] = [
+  'name',
+  'instruments',
+  'startingBalances',
+  'accountType',
+  'fractional',
+  'marketFillModel',
+  'limitFillModel',
+  'volumeModel',
+  'slippageModel',
+  'commissionModel',
+  'latencyModel',
+];
+
+/** Assembles a SimulatedVenue part by part; `build` refuses while a required part is missing. */
+export class SimulatedVenueBuilder {
+  readonly #parts: { -readonly [K in keyof SimulatedVenueConfig]?: SimulatedVenueConfig[K] } = {};
+
+  name(name: string): this {
+    this.#parts.name = name;
+    return this;
+  }
+  instruments(instruments: readonly Instrument[]): this {
+    this.#parts.instruments = [...instruments];
+    return this;
+  }
+  /** Starting cash, one Money per currency. */
+  startingBalances(balances: readonly Money[]): this {
+    this.#parts.startingBalances = [...balances];
+    return this;
+  }
+  accountType(type: AccountType): this {
+    this.#parts.accountType = type;
+    return this;
+  }
+  fractional(allowed: boolean): this {
+    this.#parts.fractional = allowed;
+    return this;
+  }
+  marketFillModel(model: MarketFillModel): this {
+    this.#parts.marketFillModel = model;
+    return this;
+  }
+  limitFillModel(model: LimitFillModel): this {
+    this.#parts.limitFillModel = model;
+    return this;
+  }
+  volumeModel(model: VolumeModel): this {
+    this.#parts.volumeModel = model;
+    return this;
+  }
+  slippageModel(model: SlippageModel): this {
+    this.#parts.slippageModel = model;
+    return this;
+  }
+  commissionModel(model: CommissionModel): this {
+    this.#parts.commissionModel = model;
+    return this;
+  }
+  latencyModel(model: LatencyModel): this {
+    this.#parts.latencyModel = model;
+    return this;
+  }
+  /** Trading-day key for DAY expiry (optional; default the UTC date). */
+  sessionDay(fn: (tsNs: bigint) => string): this {
+    this.#parts.sessionDay = fn;
+    return this;
+  }
+
+  /** @throws SimulatedVenueError BuilderIncomplete naming every missing part | InvalidConfig */
+  build(): SimulatedVenue {
+    const missing = REQUIRED.filter((k) => this.#parts[k] === undefined);
+    if (missing.length > 0) {
+      throw new SimulatedVenueError('BuilderIncomplete', `cannot build the simulated venue: missing ${missing.join(', ')}`);
+    }
+    const p = this.#parts as SimulatedVenueConfig;
+    return new SimulatedVenue(Object.freeze({ ...p, sessionDay: this.#parts.sessionDay ?? utcDay }));
+  }
+}
