@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import { Decimal, type DecimalInput } from '../core/decimal.js';
+import { LiveClock, type Clock } from '../core/clock.js';
+import type { Rng } from '../core/rng.js';
+import { OmsError, omsDecimal } from './errors.js';
+import { orderToDict, type Order, type OrderDict } from './order.js';
+import { Portfolio, type Position, type PortfolioOptions } from './portfolio.js';
+import { OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
+import { canTransition, transition, type OrderEventKind } from './transitions.js';
+
+/** Options of an OrderManager. */
+export interface OrderManagerOptions {
+  /** Source of timestamps (epoch ns); default LiveClock. */
+  clock?: Clock;
+  /** Order id generator; default crypto.randomUUID (use seededUuid for deterministic backtests). */
+  idGenerator?: () => string;
+  /** The portfolio fills update, or options for a new one (its clock defaults to this clock). */
+  portfolio?: Portfolio | PortfolioOptions;
+}
+
+/** A fill pushed to the OMS; decimals as strings, safe integers or decimal objects. */
+export interface OmsFill {
+  orderId: string;
+  /** The venue's execution id; a repeated id is ignored (idempotent). */
+  fillId: string;
+  /** Must match the order's symbol when given. */
+  symbol?: string;
+  /** Fill price, quote currency. */
+  price: DecimalInput;
+  /** Positive fill quantity. */
+  quantity: DecimalInput;
+  /** Fee in `feeCurrency` (default the quote currency); default 0. */
+  fee?: DecimalInput;
+  feeCurrency?: string;
+  /** Fill time, epoch ns; default clock.now(). */
+  tsNs?: bigint;
+}
+
+/** An order's full record, active or historical. */
+export interface OrderRecord {
+  readonly id: string;
+  readonly order: Order;
+  readonly status: OrderStatus;
+  /** Filled quantity so far. */
+  readonly filledQty: Decimal;
+  /** Exact sum of fill price x quantity, quote currency. */
+  readonly filledNotional: Decimal;
+  /** Epoch ns. */
+  readonly createdAt: bigint;
+  /** Epoch ns. */
+  readonly updatedAt: bigint;
+}
+
+/** Plain form of an OrderRecord. */
+export interface OrderRecordDict {
+  id: string;
+  order: OrderDict;
+  status: OrderStatusDict;
+  filledQty: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What snapshotBalance returns: exact cash strings and open positions. */
+export interface BalanceSnapshot {
+  cash: Record<string, string>;
+  positions: Record<string, Position>;
+}
+
+interface OrderState {
+  readonly id: string;
+  readonly order: Order;
+  kind: OrderStatusKind;
+  status: OrderStatus;
+  filledQty: Decimal;
+  filledNotional: Decimal;
+  lastFillPrice: Decimal | undefined;
+  /** Largest fill price precision, for printing the average price. */
+  pxPrecision: number;
+  fillCount: number;
+  readonly createdAt: bigint;
+  updatedAt: bigint;
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+/** A generator of RFC 4122 version-4-shaped UUIDs drawn from `rng`: deterministic for a given seed. */
+export function seededUuid(rng: Rng): () => string {
+  return () => {
+    const w0 = rng.nextU32();
+    const w1 = rng.nextU32();
+    const w2 = (rng.nextU32() & 0x3fffffff) | 0x80000000;
+    const w3 = rng.nextU32();
+    const b = (w: number, s: number): string => HEX[(w >>> s) & 0xff] as string;
+    const w1v = ((w1 & 0xffff0fff) | 0x00004000) >>> 0;
+    return (
+      b(w0, 24) + b(w0, 16) + b(w0, 8) + b(w0, 0) + '-' +
+      b(w1v, 24) + b(w1v, 16) + '-' + b(w1v, 8) + b(w1v, 0) + '-' +
+      b(w2 >>> 0, 24) + b(w2 >>> 0, 16) + '-' + b(w2 >>> 0, 8) + b(w2 >>> 0, 0) +
+      b(w3, 24) + b(w3, 16) + b(w3, 8) + b(w3, 0)
+    );
+  };
+}
+
+const STATUS_EVENT: Readonly<Partial<Record<OrderStatusKind, OrderEventKind>>> = {
+  Acknowledged: 'acknowledge',
+  Cancelled: 'cancel',
+  Rejected: 'reject',
+  Expired: 'expire',
+};
+
+/**
+ * The order management system: order lifecycle through the one transition table, idempotency
+ * keys, fill dedupe and the portfolio. A fill updates the order and the portfolio atomically.
+ * Terminal orders leave the active set for the history.
+ */
+export class OrderManager {
+  readonly portfolio: Portfolio;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+  readonly #active = new Map<string, OrderState>();
+  readonly #history = new Map<string, OrderState>();
+  readonly #keys = new Set<string>();
+  readonly #fillOrder = new Map<string, string>();
+
+  constructor(options: OrderManagerOptions = {}) {
+    this.#clock = options.clock ?? new LiveClock();
+    this.#newId = options.idGenerator ?? randomUUID;
+    this.portfolio =
+      options.portfolio instanceof Portfolio ? options.portfolio : new Portfolio({ clock: this.#clock, ...(options.portfolio ?? {}) });
+  }
+
+  /**
+   * Adds cash to the portfolio.
+   * @throws OmsError Portfolio on a non-positive amount, SerializationError on a bad decimal
+   */
+  deposit(currency: string, amount: DecimalInput): void {
+    this.portfolio.deposit(currency, amount);
+  }
+
+  /**
+   * Records a new order (status New) and returns its id (a UUID by default).
+   * @throws OmsError DuplicateIdempotencyKey when its key was used before
+   */
+  submit(order: Order): string {
+    const key = order.idempotencyKey;
+    if (key !== undefined && this.#keys.has(key)) {
+      throw new OmsError('DuplicateIdempotencyKey', `idempotency key ${JSON.stringify(key)} was already used`);
+    }
+    return this.#record(order);
+  }
+
+  #record(order: Order): string {
+    const id = this.#newId();
+    if (this.#active.has(id) || this.#history.has(id)) {
+      throw new OmsError('InvalidTransition', `id generator returned an id already in use: ${id}`);
+    }
+    if (order.idempotencyKey !== undefined) this.#keys.add(order.idempotencyKey);
+    const now = this.#clock.now();
+    this.#active.set(id, {
+      id,
+      order,
+      kind: 'New',
+      status: NEW_STATUS,
+      filledQty: Decimal.ZERO,
+      filledNotional: Decimal.ZERO,
+      lastFillPrice: undefined,
+      pxPrecision: 0,
+      fillCount: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return id;
+  }
+
+  /**
+   * Submits several orders, all or none: every idempotency key is checked (against earlier orders
+   * and within the batch) before any order is recorded.
+   * @throws OmsError DuplicateIdempotencyKey naming the first repeated key
+   */
+  batchSubmit(orders: readonly Order[]): string[] {
+    const seen = new Set<string>();
+    for (const [i, o] of orders.entries()) {
+      const key = o.idempotencyKey;
+      if (key === undefined) continue;
+      if (this.#keys.has(key) || seen.has(key)) {
+        throw new OmsError('DuplicateIdempotencyKey', `batch order ${i}: idempotency key ${JSON.stringify(key)} was already used`);
+      }
+      seen.add(key);
+    }
+    return orders.map((o) => this.#record(o));
+  }
+
+  #find(id: string): OrderState {
+    const s = this.#active.get(id) ?? this.#history.get(id);
+    if (s === undefined) throw new OmsError('OrderNotFound', `order not found: ${id}`);
+    return s;
+  }
+
+  #apply(s: OrderState, event: OrderEventKind): OrderStatusKind {
+    if (s.status.isTerminal() && !canTransition(s.kind, event)) {
+      throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take event ${event}`);
+    }
+    return transition(s.kind, event);
+  }
+
+  #settle(s: OrderState, kind: OrderStatusKind, status: OrderStatus): void {
+    s.kind = kind;
+    s.status = status;
+    s.updatedAt = this.#clock.now();
+    if (status.isTerminal() && this.#active.delete(s.id)) this.#history.set(s.id, s);
+  }
+
+  /**
+   * Cancels an order (a fill arriving afterwards is still applied: the venue decides).
+   * @throws OmsError OrderNotFound, AlreadyTerminal
+   */
+  cancel(orderId: string, reason?: string): OrderStatus {
+    const s = this.#find(orderId);
+    const to = this.#apply(s, 'cancel');
+    const status = this.#statusOf(s, to, reason);
+    this.#settle(s, to, status);
+    return status;
+  }
+
+  /**
+   * Moves an order to `status` (Acknowledged, Cancelled, Rejected or Expired) through the
+   * transition table. Fill statuses are refused: fills move cash and positions, so they come
+   * through addFill.
+   * @throws OmsError OrderNotFound, AlreadyTerminal, InvalidTransition
+   */
+  updateStatus(orderId: string, status: OrderStatus): OrderStatus {
+    const s = this.#find(orderId);
+    const event = STATUS_EVENT[status.kind];
+    if (s.status.isTerminal() && (event === undefined || !canTransition(s.kind, event))) {
+      throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot become ${status.kind}`);
+    }
+    if (event === undefined) {
+      throw new OmsError(
+        'InvalidTransition',
+        status.kind === 'New'
+          ? `order ${s.id} cannot go back to New from ${s.kind}`
+          : `order ${s.id}: ${status.kind} comes from addFill (fills move cash and positions), not updateStatus`,
+      );
+    }
+    const to = this.#apply(s, event);
+    const next = this.#statusOf(s, to, status.reason);
+    this.#settle(s, to, next);
+    return next;
+  }
+
+  #statusOf(s: OrderState, kind: OrderStatusKind, reason?: string): OrderStatus {
+    if (s.fillCount === 0) return kind === 'Acknowledged' && reason === undefined ? ACK_STATUS : new OrderStatus(kind, undefined, undefined, reason);
+    const avg =
+      s.fillCount === 1 && s.lastFillPrice !== undefined
+        ? s.lastFillPrice
+        : trim(s.filledNotional.div(s.filledQty, Math.min(30, s.pxPrecision + 8)), s.pxPrecision);
+    return new OrderStatus(kind, s.filledQty.toString(), avg.toString(), reason);
+  }
+
+  /**
+   * Applies a fill to its order and the portfolio atomically (if the portfolio refuses it, the
+   * order is unchanged too). Returns false when this fill id was already applied (idempotent).
+   * @throws OmsError OrderNotFound, AlreadyTerminal, InvalidTransition (overfill), Portfolio,
+   *   SerializationError
+   */
+  addFill(fill: OmsFill): boolean {
+    const s = this.#find(fill.orderId);
+    if (typeof fill.fillId !== 'string' || fill.fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
+    const owner = this.#fillOrder.get(fill.fillId);
+    if (owner !== undefined && owner !== s.id) {
+      throw new OmsError('Portfolio', `fill ${fill.fillId} was already applied to order ${owner}, not ${s.id}`);
+    }
+    if (fill.symbol !== undefined && fill.symbol !== s.order.symbol) {
+      throw new OmsError('Portfolio', `fill ${fill.fillId} is for ${fill.symbol} but order ${s.id} is for ${s.order.symbol}`);
+    }
+    const qty = omsDecimal(fill.quantity, `quantity of fill ${fill.fillId}`);
+    if (!qty.isPositive()) throw new OmsError('Portfolio', `quantity of fill ${fill.fillId} must be positive, got ${qty.toString()}`);
+    if (owner !== undefined) {
+      // same id on the same order: a replay (no-op) or a conflict, which the portfolio tells apart
+      const dup = this.portfolio.prepareFill({ ...portfolioFill(fill, s.order), quantity: qty });
+      if (dup === undefined) return false;
+    }
+    if (s.status.isTerminal() && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
+      throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take fill ${fill.fillId}`);
+    }
+    const filled = s.filledQty.add(qty);
+    const cmp = filled.compare(s.order.quantity);
+    if (cmp > 0) {
+      throw new OmsError(
+        'InvalidTransition',
+        `fill ${fill.fillId} of ${qty.toString()} overfills order ${s.id}: filled ${s.filledQty.toString()} of ${s.order.quantity.toString()}`,
+      );
+    }
+    const to = this.#apply(s, cmp === 0 ? 'fill' : 'partialFill');
+    const prepared = this.portfolio.prepareFill({ ...portfolioFill(fill, s.order), quantity: qty });
+    if (prepared === undefined) return false;
+    this.portfolio.commitFill(prepared);
+    this.#fillOrder.set(fill.fillId, s.id);
+    s.filledQty = filled;
+    s.filledNotional = s.filledNotional.add(prepared.price.mul(qty));
+    s.lastFillPrice = prepared.price;
+    if (prepared.price.precision > s.pxPrecision) s.pxPrecision = prepared.price.precision;
+    s.fillCount++;
+    this.#settle(s, to, this.#statusOf(s, to, s.status.reason));
+    return true;
+  }
+
+  /** The status of an active order; undefined once it is terminal (moved to history) or unknown. */
+  getOrderStatus(orderId: string): OrderStatus | undefined {
+    return this.#active.get(orderId)?.status;
+  }
+
+  /** The record of an order, active or historical, or undefined. */
+  getOrder(orderId: string): OrderRecord | undefined {
+    const s = this.#active.get(orderId) ?? this.#history.get(orderId);
+    return s === undefined ? undefined : toRecord(s);
+  }
+
+  /** Number of non-terminal orders. */
+  activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Number of terminal orders kept in the history. */
+  historyCount(): number {
+    return this.#history.size;
+  }
+
+  /** Active orders, in submission order. */
+  activeOrders(): OrderRecord[] {
+    return [...this.#active.values()].map(toRecord);
+  }
+
+  /** Cash and open positions: `snapshotBalance().cash.USDT === "70000.0"`. */
+  snapshotBalance(): BalanceSnapshot {
+    return { cash: this.portfolio.cash, positions: this.portfolio.positions };
+  }
+
+  /** Open positions by symbol. */
+  snapshotPositions(): Record<string, Position> {
+    return this.portfolio.positions;
+  }
+
+  /** A plain, JSON-ready picture of everything: active and historical orders, cash, positions. */
+  snapshot(): {
+    active: OrderRecordDict[];
+    history: OrderRecordDict[];
+    portfolio: ReturnType<Portfolio['toDict']>;
+  } {
+    return {
+      active: [...this.#active.values()].map(toDict),
+      history: [...this.#history.values()].map(toDict),
+      portfolio: this.portfolio.toDict(),
+    };
+  }
+}
+
+const NEW_STATUS = new OrderStatus('New');
+const ACK_STATUS = new OrderStatus('Acknowledged');
+
+function trim(d: Decimal, minPrecision: number): Decimal {
+  let raw = d.raw;
+  let p = d.precision;
+  while (p > minPrecision && raw % 10n === 0n) {
+    raw /= 10n;
+    p--;
+  }
+  return p === d.precision ? d : Decimal.fromRaw(raw, p);
+}
+
+function portfolioFill(fill: OmsFill, order: Order): Parameters<Portfolio['prepareFill']>[0] {
+  const f: Parameters<Portfolio['prepareFill']>[0] = {
+    fillId: fill.fillId,
+    symbol: order.symbol,
+    side: order.side,
+    price: fill.price,
+    quantity: fill.quantity,
+  };
+  if (fill.fee !== undefined) f.fee = fill.fee;
+  if (fill.feeCurrency !== undefined) f.feeCurrency = fill.feeCurrency;
+  if (fill.tsNs !== undefined) f.tsNs = fill.tsNs;
+  return f;
+}
+
+function toRecord(s: OrderState): OrderRecord {
+  return Object.freeze({
+    id: s.id,
+    order: s.order,
+    status: s.status,
+    filledQty: s.filledQty,
+    filledNotional: s.filledNotional,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  });
+}
+
+function toDict(s: OrderState): OrderRecordDict {
+  return {
+    id: s.id,
+    order: orderToDict(s.order),
+    status: s.status.toDict(),
+    filledQty: s.filledQty.toString(),
+    createdAt: s.createdAt.toString(),
+    updatedAt: s.updatedAt.toString(),
+  };
+}
