@@ -91,7 +91,7 @@ describe('transition table', () => {
         let state: OrderStatusKind = 'New';
         let n = 0;
         for (const op of ops) {
-          const before = state;
+          const before: OrderStatusKind = state;
           try {
             if (op === 0) m.updateStatus(id, makeOrderStatus('Acknowledged'));
             else if (op === 1) m.cancel(id);
