@@ -1,0 +1,91 @@
+import { checkFinite, checkPeriod, enc, StateReader } from './errors.js';
+import type { StreamingIndicator } from './types.js';
+
+/** Snapshot of an {@link Sma}. */
+export interface SmaState {
+  kind: 'sma';
+  period: number;
+  count: number;
+  /** running sum of the last period-1 inputs, in TA-Lib's accumulation order */
+  partial: number;
+  /** the last min(count, period) inputs, oldest first */
+  window: number[];
+  value: number | null;
+}
+
+/**
+ * Simple moving average over `period` inputs, O(1) per update. The running sum is kept exactly as
+ * TA-Lib keeps it (add the new value, divide, subtract the oldest), so the output is bit-identical.
+ */
+export class Sma implements StreamingIndicator<SmaState> {
+  readonly period: number;
+  readonly #ring: Float64Array;
+  #pos = 0;
+  #count = 0;
+  #partial = 0;
+  #value = Number.NaN;
+
+  /** @throws IndicatorError InvalidParameter */
+  constructor(period: number) {
+    this.period = checkPeriod('Sma', period);
+    this.#ring = new Float64Array(period);
+  }
+
+  /** Adds one input and returns the average of the last `period` inputs (NaN until ready). @throws IndicatorError InvalidInput */
+  update(x: number): number {
+    checkFinite('Sma', 'input', x);
+    const n = this.period;
+    this.#partial += x;
+    this.#ring[this.#pos] = x;
+    this.#pos = this.#pos + 1 === n ? 0 : this.#pos + 1;
+    this.#count++;
+    if (this.#count < n) return Number.NaN;
+    this.#value = this.#partial / n;
+    this.#partial -= this.#ring[this.#pos] as number;
+    return this.#value;
+  }
+
+  get value(): number {
+    return this.#value;
+  }
+
+  get isReady(): boolean {
+    return this.#count >= this.period;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  reset(): void {
+    this.#ring.fill(0);
+    this.#pos = 0;
+    this.#count = 0;
+    this.#partial = 0;
+    this.#value = Number.NaN;
+  }
+
+  snapshot(): SmaState {
+    const len = Math.min(this.#count, this.period);
+    const window: number[] = [];
+    const start = len === this.period ? this.#pos : 0;
+    for (let i = 0; i < len; i++) window.push(this.#ring[(start + i) % this.period] as number);
+    return { kind: 'sma', period: this.period, count: this.#count, partial: this.#partial, window, value: enc(this.#value) };
+  }
+
+  restore(state: SmaState): void {
+    const r = new StateReader('Sma', state, 'sma');
+    r.same('period', this.period);
+    const count = r.int('count');
+    const window = r.nums('window', Math.min(count, this.period));
+    const partial = r.num('partial');
+    const value = r.num('value', count < this.period);
+    this.#ring.fill(0);
+    window.forEach((x, i) => (this.#ring[i] = x));
+    this.#pos = window.length % this.period;
+    this.#count = count;
+    this.#partial = partial;
+    this.#value = count >= this.period ? value : Number.NaN;
+  }
+}
+
