@@ -291,7 +291,7 @@ export interface LatencyModel {
 /** No latency (the default): an order is live the moment it is submitted. */
 export class ZeroLatency implements LatencyModel {
   readonly name = 'zero';
-  entryNs(): bigint {
+  entryNs(_order: OrderRequest): bigint {
     return 0n;
   }
 }
@@ -307,7 +307,7 @@ export class ConstantLatency implements LatencyModel {
     this.ns = ns;
   }
 
-  entryNs(): bigint {
+  entryNs(_order: OrderRequest): bigint {
     return this.ns;
   }
 }
@@ -329,7 +329,7 @@ export class JitterLatency implements LatencyModel {
     this.#rng = rng;
   }
 
-  entryNs(): bigint {
+  entryNs(_order: OrderRequest): bigint {
     return this.baseNs + BigInt(this.#rng.int(0, this.maxJitterNs));
   }
 }

@@ -625,13 +625,17 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (qty <= 0n) return;
     const inst = b.instrument;
     const cur = inst.quoteCurrency;
+    let trimmed = false;
     if (o.reduceOnly) {
       const reducible = o.side === 'Buy' ? -b.position : b.position;
       if (reducible <= 0n) {
         this.#close(o, 'canceled', ts, 'reduce-only order: the position it would reduce is gone');
         return;
       }
-      if (qty > reducible) qty = reducible;
+      if (qty > reducible) {
+        qty = reducible;
+        trimmed = true;
+      }
     }
     const filled = o.filled + qty;
     const notional = o.notional + px * qty;
@@ -676,6 +680,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     });
     if (o.parent !== undefined) this.#legFilled(o, ts);
     else if (o.status === 'filled' && o.bracket !== undefined) this.#activateLegs(b, o, ts);
+    if (trimmed) this.#close(o, 'canceled', ts, 'reduce-only order: the remainder exceeds the position');
   }
 
   #applyPosition(b: Book, delta: bigint, px: bigint): void {
