@@ -130,6 +130,8 @@ export class Portfolio {
   readonly #instruments = new Map<string, Instrument>();
   readonly #fills = new Map<string, string>();
   #openCount = 0;
+  /** Equity per currency since the last change (risk checks read it many times between changes). */
+  readonly #equityCache = new Map<string, Decimal>();
 
   /** @throws CoreError InvalidIdentifier on a bad currency code */
   constructor(options: PortfolioOptions = {}) {
@@ -180,6 +182,7 @@ export class Portfolio {
     const a = omsDecimal(amount, `deposit of ${code}`);
     if (!a.isPositive()) throw new OmsError('Portfolio', `deposit of ${code} must be positive, got ${a.toString()}`);
     this.#cash.set(code, (this.#cash.get(code) ?? Decimal.ZERO).add(a));
+    this.#equityCache.clear();
   }
 
   /**
@@ -195,6 +198,7 @@ export class Portfolio {
       throw new OmsError('Portfolio', `withdrawal of ${a.toString()} ${code} exceeds the cash balance ${this.cashBalance(code).toString()}`);
     }
     this.#cash.set(code, next);
+    this.#equityCache.clear();
   }
 
   /** Whether a fill with this id was already applied. */
@@ -327,6 +331,7 @@ export class Portfolio {
     this.#revalue(pos);
     const isOpen = !p.newQty.isZero();
     if (isOpen !== wasOpen) this.#openCount += isOpen ? 1 : -1;
+    this.#equityCache.clear();
     this.#cash.set(p.quote, p.cashQuote);
     if (p.feeCurrency !== p.quote) this.#cash.set(p.feeCurrency, p.cashFee);
     if (p.fillId !== undefined && p.signature !== undefined) this.#fills.set(p.fillId, p.signature);
@@ -383,6 +388,7 @@ export class Portfolio {
       agg = { net: Decimal.ZERO, gross: Decimal.ZERO };
       this.#aggregates.set(pos.quote, agg);
     }
+    this.#equityCache.clear();
     agg.net = agg.net.sub(pos.value).add(value);
     agg.gross = agg.gross.sub(pos.value.abs()).add(value.abs());
     pos.value = value;
@@ -467,7 +473,14 @@ export class Portfolio {
    */
   equity(currency: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
     const cash = this.cashBalance(currency);
-    if (marks === undefined) return cash.add(this.#aggregates.get(currency)?.net ?? Decimal.ZERO);
+    if (marks === undefined) {
+      let e = this.#equityCache.get(currency);
+      if (e === undefined) {
+        e = cash.add(this.#aggregates.get(currency)?.net ?? Decimal.ZERO);
+        this.#equityCache.set(currency, e);
+      }
+      return e;
+    }
     let total = cash;
     for (const pos of this.#positions.values()) if (pos.quote === currency) total = total.add(this.#valueOf(pos, marks));
     return total;
