@@ -110,6 +110,9 @@ export class Money {
   isNegative(): boolean {
     return this.amount.isNegative();
   }
+  isPositive(): boolean {
+    return this.amount.isPositive();
+  }
   neg(): Money {
     return new Money(this.amount.neg(), this.currency);
   }

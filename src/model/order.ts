@@ -29,7 +29,13 @@ export interface OrderRequest {
   readonly symbol: string;
   readonly side: Side;
   readonly type: OrderType;
+  /** For a `notional` order: an estimate (notional / reference price), used for risk checks only. */
   readonly quantity: Quantity;
+  /**
+   * Buy (or sell) this much quote currency instead of a fixed quantity (Alpaca's `notional`): the venue
+   * fills notional / fill price, floored to its lot. Market orders only.
+   */
+  readonly notional?: Money;
   readonly limitPrice?: Price;
   readonly stopPrice?: Price;
   readonly timeInForce: TimeInForce;

@@ -1,0 +1,660 @@
+import type { Clock } from '../core/clock.js';
+import { Decimal, Price, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
+import { AxonError } from '../core/errors.js';
+import type { ClientOrderId } from '../core/ids.js';
+import { Money } from '../core/money.js';
+import type { Rng } from '../core/rng.js';
+import type { Instrument } from '../model/instrument.js';
+import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
+import { OrderManager, seededUuid } from '../oms/manager.js';
+import { marketOrder, type Order } from '../oms/order.js';
+import { makeOrderStatus } from '../oms/status.js';
+import { DefaultRiskEngine } from '../risk/engine.js';
+import { makeRiskConfig } from '../risk/config.js';
+import type { SessionCalendar, SessionPhase } from '../session/types.js';
+import type { EquityColumns, TradeRecord } from '../analytics/types.js';
+import { Cooldowns } from '../execution/cooldown.js';
+import { KillSwitch } from '../execution/kill-switch.js';
+import { PositionSizer } from '../execution/sizer.js';
+import { resolveParams } from '../strategy/registry.js';
+import type { BarView, Signal, Strategy, StrategyFactory } from '../strategy/types.js';
+import type { Venue } from '../venues/venue.js';
+import type { EngineConfig } from './config.js';
+import type { EngineLogger } from './logger.js';
+import { SymbolIndicators } from './symbol-indicators.js';
+
+/** Error codes of the engine. */
+export type EngineErrorCode = 'EngineHalted' | 'UnknownSymbol' | 'InvalidState' | 'ConfigInvalid';
+
+export class EngineError extends AxonError<EngineErrorCode> {
+  override readonly name = 'EngineError';
+}
+
+/** Where a raw bar is stored before anything else touches it (pipeline step 1). */
+export interface RawBarSink {
+  append(symbol: string, openTimeNs: bigint, closeTimeNs: bigint, open: number, high: number, low: number, close: number, volume: number): void;
+}
+
+/** Extension points that later layers (checkpoints, escalation, reconciliation) fill in without changing the pipeline. */
+export interface EngineHooks {
+  /** Pipeline step 8: called every `engine.checkpoint_every` bars, after the bar is fully handled. */
+  checkpoint?(engine: Engine, barCount: number): void;
+  /** Called every `engine.reconcile_every` bars. */
+  reconcile?(engine: Engine, barCount: number): void;
+  /** Called for every venue event after the engine applied it. */
+  afterVenueEvent?(engine: Engine, event: VenueEvent): void;
+  /** Called for every order the engine sends, after its intent is recorded and before the venue sees it. */
+  beforeSubmit?(engine: Engine, request: OrderRequest): void;
+}
+
+/** Everything the engine is built from; nothing in it knows whether it is live or a backtest. */
+export interface EngineDeps {
+  config: EngineConfig;
+  clock: Clock;
+  rng: Rng;
+  venue: Venue;
+  /** Instruments by symbol (the bar stream's key). */
+  instruments: ReadonlyMap<string, Instrument>;
+  strategy: StrategyFactory;
+  /** Session calendar of an instrument, or undefined for none (always ACTIVE). */
+  calendarFor(instrument: Instrument): SessionCalendar | undefined;
+  logger: EngineLogger;
+  rawBars?: RawBarSink;
+  hooks?: EngineHooks;
+}
+
+type Purpose = 'entry' | 'exit';
+
+interface WorkingOrder {
+  readonly clientOrderId: ClientOrderId;
+  readonly symbol: string;
+  readonly purpose: Purpose;
+  readonly side: Side;
+  readonly reason: string;
+}
+
+/** An open round trip, exact. */
+class OpenTrade {
+  readonly id: number;
+  readonly symbol: string;
+  readonly side: 'Long' | 'Short';
+  entryQty = Decimal.ZERO;
+  entryNotional = Decimal.ZERO;
+  exitQty = Decimal.ZERO;
+  exitNotional = Decimal.ZERO;
+  fees = Decimal.ZERO;
+  entryTimeNs = 0n;
+  exitTimeNs: bigint | undefined;
+  exitReason: string | undefined;
+  /** float average entry price, for the per-bar TP/SL check only */
+  entryPxF = 0;
+  takeProfitPct: number | undefined;
+  stopLossPct: number | undefined;
+
+  constructor(id: number, symbol: string, side: 'Long' | 'Short') {
+    this.id = id;
+    this.symbol = symbol;
+    this.side = side;
+  }
+
+  get openQty(): Decimal {
+    return this.entryQty.sub(this.exitQty);
+  }
+
+  record(): TradeRecord {
+    const closed = this.exitTimeNs !== undefined && this.openQty.isZero();
+    const sign = this.side === 'Long' ? 1 : -1;
+    const gross = this.exitNotional.sub(this.entryNotional);
+    return {
+      id: this.id,
+      symbol: this.symbol,
+      side: this.side,
+      quantity: this.entryQty.toString(),
+      entryTimeNs: this.entryTimeNs,
+      entryPrice: avg(this.entryNotional, this.entryQty),
+      exitTimeNs: closed ? this.exitTimeNs : undefined,
+      exitPrice: closed ? avg(this.exitNotional, this.exitQty) : undefined,
+      pnl: closed ? (sign === 1 ? gross : gross.neg()).sub(this.fees).toString() : undefined,
+      fees: this.fees.toString(),
+      exitReason: closed ? this.exitReason : undefined,
+    };
+  }
+}
+
+function avg(notional: Decimal, qty: Decimal): string {
+  if (qty.isZero()) return '0';
+  return notional.div(qty, Math.max(notional.precision - qty.precision, 0) + 8).normalize().toString();
+}
+
+interface StrategySlot {
+  readonly strategy: Strategy;
+  enabled: boolean;
+}
+
+class SymbolState {
+  readonly symbol: string;
+  readonly instrument: Instrument;
+  readonly calendar: SessionCalendar | undefined;
+  readonly indicators: SymbolIndicators;
+  readonly slots: StrategySlot[] = [];
+  index = 0;
+  lastClose = Number.NaN;
+  /** float mirror of the signed position, for equity marking only */
+  qtyF = 0;
+  nextAnchorNs = -1n;
+  trade: OpenTrade | undefined;
+  entryOrder: ClientOrderId | undefined;
+  exitOrder: ClientOrderId | undefined;
+
+  constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
+    this.symbol = symbol;
+    this.instrument = instrument;
+    this.calendar = calendar;
+    this.indicators = new SymbolIndicators(Math.max(6, instrument.pricePrecision));
+  }
+}
+
+/** A mutable BarView the drivers fill in place (no allocation per bar). */
+export class MutableBar implements BarView {
+  symbol = '';
+  openTimeNs = 0n;
+  closeTimeNs = 0n;
+  open = 0;
+  high = 0;
+  low = 0;
+  close = 0;
+  volume = 0;
+  index = 0;
+}
+
+const GROW = 4096;
+
+/**
+ * The engine: one bar pipeline for backtest and live. `onBar` is the heartbeat: (1) store the raw
+ * bar, (2) update the symbol's indicators, (3) mark an open position and check take-profit /
+ * stop-loss, (4) gate by session phase, (5) require the symbol's warm-up, (6) run the strategy,
+ * (7) size, kill-switch, cooldown and pre-trade risk, then submit through the OMS to the venue,
+ * (8) checkpoint hook. Venue events arrive through `onVenueEvent`, whenever the venue sends them.
+ */
+export class Engine {
+  readonly config: EngineConfig;
+  readonly oms: OrderManager;
+  readonly risk: DefaultRiskEngine;
+  readonly #deps: EngineDeps;
+  readonly #clock: Clock;
+  readonly #log: EngineLogger;
+  readonly #venue: Venue;
+  readonly #sizer: PositionSizer;
+  readonly #kill: KillSwitch;
+  readonly #cooldowns: Cooldowns;
+  readonly #symbols = new Map<string, SymbolState>();
+  readonly #working = new Map<string, WorkingOrder>();
+  readonly #closedTrades: TradeRecord[] = [];
+  readonly #currency: string;
+  readonly #warmupBars: number;
+  readonly #checkpointEvery: number;
+  readonly #reconcileEvery: number;
+  readonly #allowOvernight: boolean;
+  readonly #longOnly: boolean;
+  readonly #tpPct: number | undefined;
+  readonly #slPct: number | undefined;
+  readonly #held = new Set<SymbolState>();
+  #nextTradeId = 1;
+  #bars = 0;
+  #entries = 0;
+  #cashF = 0;
+  #equityF = 0;
+  #grossF = 0;
+  #halted: string | undefined;
+  // equity curve, columnar and growable
+  #eqTime = new BigInt64Array(GROW);
+  #eqValue = new Float64Array(GROW);
+  #eqExposure = new Float64Array(GROW);
+  #eqLen = 0;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+    this.config = deps.config;
+    this.#clock = deps.clock;
+    this.#log = deps.logger;
+    this.#venue = deps.venue;
+    const cfg = deps.config;
+    this.#currency = cfg.run.currency;
+    this.#warmupBars = cfg.engine.warmup_bars;
+    this.#checkpointEvery = cfg.engine.checkpoint_every;
+    this.#reconcileEvery = cfg.engine.reconcile_every;
+    this.#allowOvernight = cfg.session.allow_overnight;
+    this.#longOnly = cfg.engine.long_only;
+    this.#tpPct = cfg.exits.take_profit_pct;
+    this.#slPct = cfg.exits.stop_loss_pct;
+    this.oms = new OrderManager({
+      clock: deps.clock,
+      idGenerator: seededUuid(deps.rng.fork('oms')),
+      portfolio: {
+        accountType: cfg.engine.long_only ? 'cash' : 'margin',
+        defaultQuoteCurrency: cfg.run.currency,
+        baseCurrency: cfg.run.currency,
+        instruments: [...deps.instruments.values()],
+        clock: deps.clock,
+      },
+    });
+    this.oms.deposit(cfg.run.currency, cfg.run.cash);
+    this.#cashF = Number(cfg.run.cash);
+    this.#equityF = this.#cashF;
+    this.risk = new DefaultRiskEngine(
+      makeRiskConfig({
+        ...(cfg.risk.max_order_value === undefined ? {} : { maxOrderValue: cfg.risk.max_order_value }),
+        ...(cfg.risk.max_position_per_instrument === undefined ? {} : { maxPositionPerInstrument: cfg.risk.max_position_per_instrument }),
+        ...(cfg.risk.max_total_exposure === undefined ? {} : { maxTotalExposure: cfg.risk.max_total_exposure }),
+        ...(cfg.risk.max_leverage === undefined ? {} : { maxLeverage: String(cfg.risk.max_leverage) }),
+        ...(cfg.risk.max_concentration === undefined ? {} : { maxConcentration: String(cfg.risk.max_concentration) }),
+      }),
+      { clock: deps.clock },
+    );
+    this.#sizer = new PositionSizer({
+      mode: cfg.sizing.mode,
+      maxPositionPct: cfg.sizing.max_position_pct,
+      fractional: cfg.sizing.fractional,
+      fractionalLot: Decimal.of(cfg.sizing.fractional_lot),
+    });
+    this.#kill = new KillSwitch({ dailyLossPct: cfg.kill_switch.daily_loss_pct, weeklyLossPct: cfg.kill_switch.weekly_loss_pct });
+    this.#cooldowns = new Cooldowns(cfg.cooldown.bars_after_stop);
+    deps.venue.onEvent((e) => this.onVenueEvent(e));
+  }
+
+  #state(symbol: string): SymbolState {
+    let st = this.#symbols.get(symbol);
+    if (st !== undefined) return st;
+    const instrument = this.#deps.instruments.get(symbol);
+    if (instrument === undefined) throw new EngineError('UnknownSymbol', `no instrument for symbol ${symbol}`);
+    st = new SymbolState(symbol, instrument, this.#deps.calendarFor(instrument));
+    const params = resolveParams(this.#deps.strategy, this.config.strategy.params);
+    st.slots.push({ strategy: this.#deps.strategy.create(params, { symbol, indicators: st.indicators }), enabled: true });
+    this.#symbols.set(symbol, st);
+    return st;
+  }
+
+  /** Why the engine halted, or undefined while it runs. */
+  get halted(): string | undefined {
+    return this.#halted;
+  }
+
+  /** Stops all new activity: logged loudly; a stopped engine that did not trade is always recoverable. */
+  halt(reason: string): void {
+    if (this.#halted !== undefined) return;
+    this.#halted = reason;
+    this.#log.log('error', 'engine-halted', { reason, tsNs: this.#clock.now() });
+  }
+
+  /** The heartbeat: runs the whole pipeline for one bar. The view is only read during the call. */
+  onBar(bar: BarView): void {
+    const st = this.#state(bar.symbol);
+    // 1. raw bar first
+    this.#deps.rawBars?.append(bar.symbol, bar.openTimeNs, bar.closeTimeNs, bar.open, bar.high, bar.low, bar.close, bar.volume);
+    this.#bars++;
+    st.index++;
+    (bar as { index: number }).index = st.index;
+    // 2. indicators (vwap re-anchored at each session open)
+    let newSession = false;
+    if (bar.openTimeNs >= st.nextAnchorNs) {
+      newSession = true;
+      st.nextAnchorNs = this.#nextAnchor(st, bar.openTimeNs);
+    }
+    st.indicators.update(bar, newSession);
+    // 3. mark position, TP/SL
+    const close = bar.close;
+    if (st.qtyF !== 0) {
+      const d = st.qtyF * (close - st.lastClose);
+      this.#equityF += d;
+      this.#grossF += (st.qtyF > 0 ? d : -d);
+    }
+    st.lastClose = close;
+    this.#recordEquity(bar.closeTimeNs);
+    const blocked = this.#kill.update(bar.closeTimeNs, this.#equityF);
+    const trade = st.trade;
+    if (trade !== undefined && st.exitOrder === undefined && trade.entryPxF > 0) {
+      const r = ((close - trade.entryPxF) / trade.entryPxF) * (trade.side === 'Long' ? 100 : -100);
+      const tp = trade.takeProfitPct;
+      const sl = trade.stopLossPct;
+      if (sl !== undefined && r <= -sl) this.#exit(st, 'stop-loss', close);
+      else if (tp !== undefined && r >= tp) this.#exit(st, 'take-profit', close);
+    }
+    // 4. session phase
+    const phase: SessionPhase = st.calendar === undefined ? 'ACTIVE' : st.calendar.phaseAt(bar.closeTimeNs);
+    if (phase !== 'ACTIVE' && phase !== 'EOD_WARNING') {
+      if (phase === 'EOD_LIQUIDATION' && !this.#allowOvernight) this.#liquidate(st, close);
+      this.#afterBar();
+      return;
+    }
+    // 5. warm-up
+    if (st.index <= this.#warmupBars || this.#halted !== undefined) {
+      this.#afterBar();
+      return;
+    }
+    // 6. strategies suggest
+    for (let i = 0; i < st.slots.length; i++) {
+      const slot = st.slots[i] as StrategySlot;
+      if (!slot.enabled) continue;
+      let signal: Signal | undefined;
+      try {
+        signal = slot.strategy.onBar(bar);
+      } catch (e) {
+        slot.enabled = false;
+        this.#log.log('error', 'strategy-failed', { symbol: st.symbol, strategy: this.#deps.strategy.name, error: (e as Error)?.message ?? String(e), tsNs: bar.closeTimeNs, disabled: true });
+        continue;
+      }
+      // 7. the engine decides
+      if (signal !== undefined) this.#act(st, signal, phase, blocked, close);
+    }
+    this.#afterBar();
+  }
+
+  #afterBar(): void {
+    const n = this.#bars;
+    if (n % this.#reconcileEvery === 0) this.#deps.hooks?.reconcile?.(this, n);
+    if (n % this.#checkpointEvery === 0) this.#deps.hooks?.checkpoint?.(this, n);
+  }
+
+  #nextAnchor(st: SymbolState, t: bigint): bigint {
+    const cal = st.calendar;
+    if (cal === undefined) return (t / 86_400_000_000_000n + 1n) * 86_400_000_000_000n;
+    return cal.nextSession(t).openNs;
+  }
+
+  #recordEquity(t: bigint): void {
+    const exposure = this.#equityF > 0 ? this.#grossF / this.#equityF : 0;
+    const n = this.#eqLen;
+    if (n > 0 && this.#eqTime[n - 1] === t) {
+      this.#eqValue[n - 1] = this.#equityF;
+      this.#eqExposure[n - 1] = exposure;
+      return;
+    }
+    if (n === this.#eqTime.length) {
+      const grow = <T extends BigInt64Array | Float64Array>(a: T, make: (k: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a as never);
+        return b;
+      };
+      this.#eqTime = grow(this.#eqTime, (k) => new BigInt64Array(k));
+      this.#eqValue = grow(this.#eqValue, (k) => new Float64Array(k));
+      this.#eqExposure = grow(this.#eqExposure, (k) => new Float64Array(k));
+    }
+    this.#eqTime[n] = t;
+    this.#eqValue[n] = this.#equityF;
+    this.#eqExposure[n] = exposure;
+    this.#eqLen = n + 1;
+  }
+
+  #act(st: SymbolState, signal: Signal, phase: SessionPhase, killBlocked: boolean, close: number): void {
+    if (signal.action === 'exit') {
+      if (st.entryOrder !== undefined) this.#cancel(st.entryOrder, 'exit signal');
+      if (st.trade !== undefined && st.exitOrder === undefined) this.#exit(st, signal.reason, close);
+      return;
+    }
+    const side: Side = signal.action === 'enter-long' ? 'Buy' : 'Sell';
+    const skip = (why: string): void => this.#log.log('info', 'entry-skipped', { symbol: st.symbol, why, signal: signal.reason, tsNs: this.#clock.now() });
+    if (st.trade !== undefined || st.entryOrder !== undefined) return;
+    if (side === 'Sell' && this.#longOnly) return skip('long-only');
+    if (phase !== 'ACTIVE') return skip(`session phase ${phase}: exits only`);
+    if (killBlocked) return skip(this.#kill.reason() ?? 'kill switch');
+    if (this.#cooldowns.isCooling(st.symbol, st.index)) return skip('cooldown after stop loss');
+    const inst = st.instrument;
+    const price = priceFromFloat(close, inst.pricePrecision);
+    this.#markHeld();
+    const portfolio = this.oms.portfolio;
+    const equity = Money.of(portfolio.equity(this.#currency), this.#currency);
+    const freeCash = Money.of(portfolio.cashBalance(this.#currency), this.#currency);
+    const decision = this.#sizer.size({ equity, freeCash, price, instrument: inst });
+    if (decision.kind === 'none') return skip(decision.reason);
+    const quantity = decision.kind === 'quantity' ? decision.quantity : Quantity.of(decision.notional.amount.div(price, Decimal.of(this.config.sizing.fractional_lot).precision, 'floor'));
+    const key = `${st.symbol}:entry:${st.index}`;
+    const order: Order = marketOrder(st.symbol, side, quantity, key);
+    const check = this.risk.checkOrder(order, portfolio);
+    if (check.isReject) {
+      const reason = check.reason;
+      return skip(`risk: ${reason === undefined ? 'rejected' : JSON.stringify(reason.toDict())}`);
+    }
+    const trade = new OpenTrade(this.#nextTradeId++, st.symbol, side === 'Buy' ? 'Long' : 'Short');
+    trade.takeProfitPct = signal.takeProfitPct ?? this.#tpPct;
+    trade.stopLossPct = signal.stopLossPct ?? this.#slPct;
+    const id = this.#send(st, order, 'entry', signal.reason, decision.kind === 'notional' ? decision.notional : undefined);
+    if (id === undefined) return;
+    st.entryOrder = id;
+    st.trade = trade;
+    this.#entries++;
+  }
+
+  #markHeld(): void {
+    const portfolio = this.oms.portfolio;
+    for (const h of this.#held) portfolio.setMark(h.symbol, Decimal.of(shortestString(h.lastClose)));
+  }
+
+  #exit(st: SymbolState, reason: string, _close: number): void {
+    const trade = st.trade;
+    if (trade === undefined || st.exitOrder !== undefined) return;
+    const qty = this.oms.portfolio.positionQuantity(st.symbol);
+    if (qty.isZero()) return;
+    const side: Side = qty.isPositive() ? 'Sell' : 'Buy';
+    trade.exitReason = reason;
+    const order = marketOrder(st.symbol, side, Quantity.of(qty.abs()), `${st.symbol}:exit:${st.index}:${trade.id}`);
+    const id = this.#send(st, order, 'exit', reason, undefined);
+    if (id !== undefined) st.exitOrder = id;
+  }
+
+  #liquidate(st: SymbolState, close: number): void {
+    if (st.entryOrder !== undefined) this.#cancel(st.entryOrder, 'EOD liquidation');
+    if (st.trade !== undefined && st.exitOrder === undefined) this.#exit(st, 'eod-liquidation', close);
+  }
+
+  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string, notional: Money | undefined): ClientOrderId | undefined {
+    const id = this.oms.submit(notional === undefined ? order : { ...order, notional: notional.amount }) as ClientOrderId;
+    const request: OrderRequest = {
+      clientOrderId: id,
+      symbol: st.symbol,
+      side: order.side,
+      type: 'Market',
+      quantity: order.quantity,
+      timeInForce: 'GTC',
+      tsInit: this.#clock.now(),
+      ...(notional === undefined ? {} : { notional }),
+    };
+    this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose, side: order.side, reason });
+    this.#log.log('info', 'order-submit', { id, symbol: st.symbol, purpose, side: order.side, quantity: order.quantity.toString(), notional: notional?.toString(), reason, tsNs: request.tsInit });
+    this.#deps.hooks?.beforeSubmit?.(this, request);
+    this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
+    return id;
+  }
+
+  #onSendFailure(id: ClientOrderId, e: unknown): void {
+    // the outcome is unknown: never assume rejected; reconciliation asks the venue by client order id
+    this.#log.log('error', 'submit-failed', { id, error: (e as Error)?.message ?? String(e), tsNs: this.#clock.now() });
+  }
+
+  #cancel(id: ClientOrderId, reason: string): void {
+    this.#log.log('info', 'order-cancel', { id, reason, tsNs: this.#clock.now() });
+    this.#venue.cancel(id).catch((e: unknown) => this.#log.log('warn', 'cancel-failed', { id, error: (e as Error)?.message ?? String(e) }));
+  }
+
+  /** Applies one venue event: status in the OMS, fills to the portfolio (deduplicated by execution id) and the trade. */
+  onVenueEvent(e: VenueEvent): void {
+    switch (e.kind) {
+      case 'accepted':
+        this.#status(e.clientOrderId, 'Acknowledged');
+        break;
+      case 'filled':
+        this.#onFill(e);
+        break;
+      case 'canceled':
+        this.#status(e.clientOrderId, 'Cancelled', e.reason);
+        this.#done(e.clientOrderId);
+        break;
+      case 'expired':
+        this.#status(e.clientOrderId, 'Expired');
+        this.#done(e.clientOrderId);
+        break;
+      case 'rejected':
+        this.#status(e.clientOrderId, 'Rejected', e.reason);
+        this.#log.log('warn', 'order-rejected', { id: e.clientOrderId, reason: e.reason, tsNs: e.tsEvent });
+        this.#done(e.clientOrderId);
+        break;
+      case 'cancel-rejected':
+        this.#log.log('info', 'cancel-rejected', { id: e.clientOrderId, reason: e.reason, tsNs: e.tsEvent });
+        break;
+      case 'modified':
+        break;
+      case 'position-changed':
+        this.#log.log('warn', 'venue-position-changed', { symbol: e.symbol, signedQty: e.signedQty, tsNs: e.tsEvent });
+        break;
+    }
+    this.#deps.hooks?.afterVenueEvent?.(this, e);
+  }
+
+  #status(id: string, kind: 'Acknowledged' | 'Cancelled' | 'Expired' | 'Rejected', reason?: string): void {
+    if (this.oms.getOrder(id) === undefined) {
+      this.#log.log('warn', 'event-for-unknown-order', { id, kind });
+      return;
+    }
+    const current = this.oms.getOrderStatus(id);
+    if (current === undefined) return; // already terminal here (e.g. filled before a late cancel ack)
+    try {
+      this.oms.updateStatus(id, makeOrderStatus(kind, reason === undefined ? {} : { reason }));
+    } catch (err) {
+      this.#log.log('warn', 'status-refused', { id, kind, error: (err as Error).message });
+    }
+  }
+
+  #onFill(e: Extract<VenueEvent, { kind: 'filled' }>): void {
+    const w = this.#working.get(e.clientOrderId);
+    if (w === undefined) {
+      this.#log.log('error', 'fill-for-unknown-order', { id: e.clientOrderId, tradeId: e.tradeId, symbol: e.symbol });
+      return;
+    }
+    const added = this.oms.addFill({
+      orderId: w.clientOrderId,
+      fillId: e.tradeId,
+      symbol: e.symbol,
+      price: e.lastPx,
+      quantity: e.lastQty,
+      fee: e.commission.amount,
+      feeCurrency: e.commission.currency,
+      tsNs: e.tsEvent,
+      final: e.leavesQty.isZero(),
+    });
+    if (!added) return;
+    const st = this.#state(w.symbol);
+    const trade = st.trade;
+    const px = Decimal.of(e.lastPx);
+    const q = Decimal.of(e.lastQty);
+    const fee = e.commission.currency === this.#currency ? e.commission.amount : Decimal.ZERO;
+    if (trade !== undefined) {
+      if (w.purpose === 'entry') {
+        if (trade.entryQty.isZero()) trade.entryTimeNs = e.tsEvent;
+        trade.entryQty = trade.entryQty.add(q);
+        trade.entryNotional = trade.entryNotional.add(px.mul(q));
+        trade.entryPxF = trade.entryNotional.toNumber() / trade.entryQty.toNumber();
+      } else {
+        trade.exitQty = trade.exitQty.add(q);
+        trade.exitNotional = trade.exitNotional.add(px.mul(q));
+        trade.exitTimeNs = e.tsEvent;
+      }
+      trade.fees = trade.fees.add(fee);
+    }
+    const pos = this.oms.portfolio.positionQuantity(w.symbol);
+    st.qtyF = pos.toNumber();
+    if (st.qtyF !== 0) this.#held.add(st);
+    else this.#held.delete(st);
+    this.#revalue();
+    this.#log.log('info', 'fill', { id: w.clientOrderId, tradeId: e.tradeId, symbol: w.symbol, side: e.side, qty: e.lastQty.toString(), px: e.lastPx.toString(), fee: e.commission.toString(), leaves: e.leavesQty.toString(), tsNs: e.tsEvent });
+    if (e.leavesQty.isZero()) this.#done(w.clientOrderId);
+    if (trade !== undefined && w.purpose === 'exit' && pos.isZero() && !trade.entryQty.isZero()) {
+      this.#closedTrades.push(trade.record());
+      if (trade.exitReason === 'stop-loss') this.#cooldowns.onStopLoss(st.symbol, st.index);
+      st.trade = undefined;
+    }
+  }
+
+  #done(id: ClientOrderId): void {
+    const w = this.#working.get(id);
+    if (w === undefined) return;
+    this.#working.delete(id);
+    const st = this.#symbols.get(w.symbol);
+    if (st === undefined) return;
+    if (st.entryOrder === id) {
+      st.entryOrder = undefined;
+      // an entry that ended without any fill leaves no trade
+      if (st.trade !== undefined && st.trade.entryQty.isZero()) st.trade = undefined;
+    }
+    if (st.exitOrder === id) st.exitOrder = undefined;
+  }
+
+  #revalue(): void {
+    this.#cashF = this.oms.portfolio.cashBalance(this.#currency).toNumber();
+    let eq = this.#cashF;
+    let gross = 0;
+    for (const h of this.#held) {
+      const v = h.qtyF * h.lastClose;
+      eq += v;
+      gross += Math.abs(v);
+    }
+    this.#equityF = eq;
+    this.#grossF = gross;
+  }
+
+  /** Bars handled so far. */
+  get barCount(): number {
+    return this.#bars;
+  }
+
+  /** Entries sent so far (the trade count). */
+  get entryCount(): number {
+    return this.#entries;
+  }
+
+  /** Current float equity (cash + positions at the last close), for display and guardrails. */
+  get equity(): number {
+    return this.#equityF;
+  }
+
+  /** Orders the engine is waiting on. */
+  workingOrders(): WorkingOrder[] {
+    return [...this.#working.values()];
+  }
+
+  /** The equity curve so far, columnar (views, not copies). */
+  equityCurve(): EquityColumns {
+    return { timeNs: this.#eqTime.subarray(0, this.#eqLen), equity: this.#eqValue.subarray(0, this.#eqLen), exposure: this.#eqExposure.subarray(0, this.#eqLen) };
+  }
+
+  /** Closed round trips, then the ones still open. */
+  trades(): TradeRecord[] {
+    const open: TradeRecord[] = [];
+    for (const st of this.#symbols.values()) if (st.trade !== undefined && !st.trade.entryQty.isZero()) open.push(st.trade.record());
+    open.sort((a, b) => a.id - b.id);
+    return [...this.#closedTrades, ...open];
+  }
+
+  /** Exact final equity: cash plus every position at its last close (the data's own decimal). */
+  exactEquity(): Decimal {
+    let eq = this.oms.portfolio.cashBalance(this.#currency);
+    for (const st of this.#symbols.values()) {
+      const q = this.oms.portfolio.positionQuantity(st.symbol);
+      if (!q.isZero()) eq = eq.add(q.mul(Decimal.of(shortestString(st.lastClose))));
+    }
+    return eq;
+  }
+
+  /** Symbols seen, in first-seen order. */
+  symbols(): string[] {
+    return [...this.#symbols.keys()];
+  }
+
+  /** Last close seen for a symbol. */
+  lastClose(symbol: string): number | undefined {
+    return this.#symbols.get(symbol)?.lastClose;
+  }
+
+  /** The instrument's price as an exact Price from a float bar value. */
+  static price(value: number, instrument: Instrument): Price {
+    return priceFromFloat(value, instrument.pricePrecision);
+  }
+}

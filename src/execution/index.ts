@@ -1,0 +1,3 @@
+export * from './sizer.js';
+export * from './kill-switch.js';
+export * from './cooldown.js';
