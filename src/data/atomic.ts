@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from './errors.js';
 
@@ -12,16 +13,18 @@ function tempName(target: string, tag: string): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${sequence}`);
 }
 
-function writeDurable(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'wx');
+async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
+  const fh = await open(path, 'wx');
   try {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    fsyncSync(fd);
+    await fh.writeFile(bytes);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }
+
+/** Parallelism of temp-file writes: fsyncs overlap in libuv's thread pool. */
+const WRITE_CONCURRENCY = 8;
 
 function fsyncDir(dir: string): void {
   try {
@@ -50,17 +53,26 @@ function tryUnlink(path: string): void {
  * files is all-new or all-old. Directories must exist.
  * @throws DataError WriteFailed
  */
-export function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook): void {
-  const staged: { path: string; temp: string; backup: string | undefined }[] = [];
-  try {
-    for (const f of files) {
-      const temp = tempName(f.path, 'tmp');
-      staged.push({ path: f.path, temp, backup: undefined });
-      writeDurable(temp, f.bytes);
+export async function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook): Promise<void> {
+  const staged = files.map((f) => ({ path: f.path, temp: tempName(f.path, 'tmp'), backup: undefined as string | undefined }));
+  let next = 0;
+  let failure: { path: string; error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < files.length) {
+      const i = next++;
+      const s = staged[i] as (typeof staged)[number];
+      try {
+        await writeDurable(s.temp, (files[i] as (typeof files)[number]).bytes);
+      } catch (error) {
+        failure ??= { path: s.path, error };
+      }
     }
-  } catch (e) {
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, files.length) }, worker));
+  if (failure !== undefined) {
     for (const s of staged) tryUnlink(s.temp);
-    throw new DataError('WriteFailed', `could not write ${staged.at(-1)?.path ?? 'file'}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    const e = failure.error;
+    throw new DataError('WriteFailed', `could not write ${failure.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   let done = 0;
   try {

@@ -5,3 +5,8 @@ export { BarStore, checkSymbol } from './store.js';
 export type { BarStoreOptions, TimeRange, ReplayOptions, PlannedFile } from './store.js';
 export type { SqlResult } from './sql.js';
 export { ZoneResolver, formatIsoUtc, parseIsoInstant, utcDate, utcDayStartNs } from './time.js';
+export { importCsv, parseBarsCsv, readTextFile, epochUnitNs } from './csv-import.js';
+export type { BarTime, CsvParseOptions, ImportOptions, ImportResult, ParsedCsv, RowProblem } from './csv-import.js';
+export { exportCsv, formatDecimal, EXPORT_HEADER } from './csv-export.js';
+export { BarRecorder, parseJournal } from './recorder.js';
+export type { BarRecorderOptions } from './recorder.js';

@@ -18,8 +18,8 @@ export function encodeBarsParquet(cols: BarColumns): Uint8Array {
   const buf = parquetWriteBuffer({
     columnData: [
       { name: 'open_time_ns', data: cols.openTimeNs.subarray(0, n), type: 'INT64', nullable: false, encoding: 'PLAIN' },
-      { name: 'close_time_ns', data: cols.closeTimeNs.subarray(0, n), type: 'INT64', nullable: false, encoding: 'PLAIN' },
-      ...DOUBLE_COLUMNS.map((name) => ({ name, data: cols[name].subarray(0, n), type: 'DOUBLE' as const, nullable: false, encoding: 'PLAIN' as const })),
+      { name: 'close_time_ns', data: cols.closeTimeNs.subarray(0, n), type: 'INT64', nullable: false, encoding: 'PLAIN', statistics: false },
+      ...DOUBLE_COLUMNS.map((name) => ({ name, data: cols[name].subarray(0, n), type: 'DOUBLE' as const, nullable: false, encoding: 'PLAIN' as const, statistics: false })),
     ],
     codec: 'UNCOMPRESSED',
     rowGroupSize: Math.max(n, 1),
@@ -34,7 +34,9 @@ export function encodeBarsParquet(cols: BarColumns): Uint8Array {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  return bytes.slice().buffer;
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 function metadataOf(file: ArrayBuffer, where: string): FileMetaData {

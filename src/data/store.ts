@@ -193,9 +193,9 @@ export class BarStore {
   }
 
   /** Atomically writes planned files (all or nothing). @throws DataError WriteFailed */
-  commit(planned: readonly PlannedFile[]): void {
+  async commit(planned: readonly PlannedFile[]): Promise<void> {
     for (const p of planned) mkdirSync(this.symbolDir(p.symbol), { recursive: true });
-    commitFiles(planned, this.#beforeRename);
+    await commitFiles(planned, this.#beforeRename);
   }
 
   /**
@@ -205,7 +205,7 @@ export class BarStore {
    */
   async write(cols: BarColumns): Promise<number> {
     const planned = await this.planWrite(cols);
-    this.commit(planned);
+    await this.commit(planned);
     return planned.length;
   }
 
