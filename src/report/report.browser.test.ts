@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVIL_SYMBOL, sampleInput } from '../../test/report/fixture.js';
+import { computeStats } from '../analytics/stats.js';
 import { writeReport } from './index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -104,6 +105,33 @@ describe('report.html in Debian chromium', () => {
     expect(statSync(shot).size).toBeGreaterThan(10_000);
     // lets a developer look at the screenshot; the temp dir is removed after the test
     if (process.env.AXON_KEEP_SCREENSHOT) copyFileSync(shot, process.env.AXON_KEEP_SCREENSHOT);
+    await page.close();
+  });
+
+  it('renders the edge cases: a symbol without bars, a one-point equity curve, no trades', async () => {
+    const t = 1_709_562_600_000_000_000n;
+    const equity = [{ timeNs: t, equity: 1000, exposure: 0 }];
+    const file = join(dir, 'edge.html');
+    writeReport(file, {
+      title: 'edge',
+      meta: {},
+      stats: computeStats(equity, []),
+      equity,
+      trades: [],
+      candles: [
+        { symbol: 'EMPTY', timeNs: [], open: [], high: [], low: [], close: [] },
+        { symbol: 'ONE', timeNs: [t], open: [1], high: [2], low: [0.5], close: [1.5] },
+      ],
+    });
+    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-rendered="true"], body[data-render-error]', { timeout: 20_000 });
+    expect(await page.locator('body').getAttribute('data-render-error')).toBeNull();
+    expect(await page.locator('body').getAttribute('data-chart-count')).toBe('4');
+    expect(await page.locator('tr[data-stat="sharpe"] td').textContent()).toBe('n/a');
+    expect(pageErrors).toEqual([]);
     await page.close();
   });
 });
