@@ -13,4 +13,9 @@ export type DataErrorCode =
 /** Error raised by the bar store, CSV import/export, the recorder and SQL over the store. */
 export class DataError extends AxonError<DataErrorCode> {
   override readonly name = 'DataError';
+
+  /** CLI exit code: 2 for bad input (data, arguments, missing files, append-order, SQL), 1 otherwise. */
+  get exitCode(): number {
+    return this.code === 'StoreCorrupt' || this.code === 'WriteFailed' ? 1 : 2;
+  }
 }

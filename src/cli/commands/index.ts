@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { registerDataCommand } from './data.js';
 
 /** Adds every subcommand to the program; each command module registers itself here. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(_program: Command): void {
+  registerDataCommand(_program);
+}
