@@ -57,7 +57,7 @@ export class Slope implements StreamingIndicator<SlopeState> {
       this.#ring[this.#pos] = y;
       this.#pos = this.#pos + 1 === n ? 0 : this.#pos + 1;
       this.#count++;
-      if (this.#pos === 0) this.#resync();
+      if (this.#count % n === 0) this.#resync();
     }
     this.#value = (n * this.#sumXY - this.#sumX * this.#sumY) / this.#divisor;
     return this.#value;
