@@ -1,0 +1,321 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { stringify as toToml } from 'smol-toml';
+import { TestClock } from '../core/clock.js';
+import { Rng } from '../core/rng.js';
+import { Money } from '../core/money.js';
+import { parseTimeframe, type Bar, type Timeframe } from '../model/bar.js';
+import { makeInstrument, type Instrument } from '../model/instrument.js';
+import { InstrumentId } from '../core/ids.js';
+import { BarStore } from '../data/store.js';
+import { BarRecorder } from '../data/recorder.js';
+import { importCsv } from '../data/csv-import.js';
+import { parseIsoInstant } from '../data/time.js';
+import type { MergedBatch } from '../data/columns.js';
+import { calendarFor } from '../session/registry.js';
+import type { SessionCalendar } from '../session/types.js';
+import { computeStats, statsToJson } from '../analytics/stats.js';
+import type { EquityColumns, PerformanceStats, TradeRecord } from '../analytics/types.js';
+import {
+  BpsCommission,
+  BpsSlippage,
+  ConstantLatency,
+  FixedCommission,
+  NextOpenMarketFill,
+  NoCommission,
+  NoSlippage,
+  PerShareCommission,
+  ShareOfBarVolume,
+  ThisCloseMarketFill,
+  ThroughLimitFill,
+  TouchLimitFill,
+  UnlimitedVolume,
+  ZeroLatency,
+} from '../venues/simulated/models.js';
+import { SimulatedVenue } from '../venues/simulated/simulated-venue.js';
+import type { StrategyFactory } from '../strategy/types.js';
+import type { EngineConfig } from './config.js';
+import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
+import { JsonlLogger } from './logger.js';
+
+/** Inputs of one backtest. */
+export interface BacktestOptions {
+  config: EngineConfig;
+  strategy: StrategyFactory;
+  /** The run directory to create and fill (DESIGN.md's runs/<id>/). */
+  runDir: string;
+  /** Called now and then with bars done and the total (when known). */
+  onProgress?: (done: number, total: number) => void;
+  hooks?: EngineHooks;
+  /** Keep candles for the report for at most this many symbols (default 4). */
+  reportSymbols?: number;
+}
+
+/** Candle columns kept for the report. */
+export interface CandleSeries {
+  symbol: string;
+  timeNs: BigInt64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+}
+
+/** What a backtest produced (also written into the run directory). */
+export interface BacktestResult {
+  runDir: string;
+  /** The numbers of summary.json (deterministic: no timings). */
+  summary: Record<string, unknown>;
+  stats: PerformanceStats;
+  trades: TradeRecord[];
+  equity: EquityColumns;
+  candles: CandleSeries[];
+  bars: number;
+  /** Wall time of the bar loop, seconds. */
+  seconds: number;
+  engine: Engine;
+}
+
+function symbolFromFile(file: string): string {
+  return basename(file).replace(/\.(csv|txt)(\.gz)?$/i, '').split(/[_\s.]/)[0]!.toUpperCase();
+}
+
+/** The instrument a symbol trades as in a backtest: tick 0.01, whole-unit lots unless fractional sizing, run currency. */
+export function backtestInstrument(symbol: string, config: EngineConfig): Instrument {
+  const venue = 'SIM';
+  return makeInstrument({
+    id: InstrumentId.of(symbol, venue),
+    assetClass: 'equity',
+    tickSize: '0.01',
+    lotSize: config.sizing.fractional ? config.sizing.fractional_lot : '1',
+    baseCurrency: symbol.replace(/[^A-Za-z0-9]/g, '').slice(0, 16) || 'UNIT',
+    quoteCurrency: config.run.currency,
+    calendarId: 'XNYS',
+  });
+}
+
+function buildVenue(config: EngineConfig, instruments: Instrument[], rngSeed: number): SimulatedVenue {
+  const v = config.venue;
+  const b = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of(config.run.cash, config.run.currency)], name: 'SIM' })
+    .accountType(config.engine.long_only ? 'cash' : 'margin')
+    .fractional(config.sizing.fractional)
+    .marketFillModel(v.market_fill === 'this-close' ? new ThisCloseMarketFill() : new NextOpenMarketFill())
+    .limitFillModel(v.limit_fill === 'touch' ? new TouchLimitFill() : new ThroughLimitFill())
+    .volumeModel(v.volume_share === undefined ? new UnlimitedVolume() : new ShareOfBarVolume(String(v.volume_share)))
+    .slippageModel(v.slippage_bps > 0 ? new BpsSlippage(String(v.slippage_bps)) : new NoSlippage())
+    .latencyModel(v.latency_ns > 0 ? new ConstantLatency(BigInt(v.latency_ns)) : new ZeroLatency());
+  const commission =
+    v.commission === 'none'
+      ? new NoCommission()
+      : v.commission === 'per-share'
+        ? new PerShareCommission(v.commission_rate, v.commission_min)
+        : v.commission === 'bps'
+          ? new BpsCommission(v.commission_rate)
+          : new FixedCommission(v.commission_rate);
+  void rngSeed;
+  return b.commissionModel(commission).build();
+}
+
+function calendarOf(config: EngineConfig, timeframe: Timeframe | undefined): (i: Instrument) => SessionCalendar | undefined {
+  const s = config.session;
+  const id = s.calendar;
+  if (id === 'none' || (id === 'auto' && timeframe === '1d')) return () => undefined;
+  const phases = { warmupMinutes: s.warmup_minutes, eodWarningMinutes: s.eod_warning_minutes, eodLiquidationMinutes: s.eod_liquidation_minutes };
+  const cache = new Map<string, SessionCalendar>();
+  return (inst) => {
+    const cid = id === 'auto' ? inst.calendarId : id;
+    let cal = cache.get(cid);
+    if (cal === undefined) {
+      cal = calendarFor(cid, phases);
+      cache.set(cid, cal);
+    }
+    return cal;
+  };
+}
+
+function snakeKeys(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
+  return out;
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+function tradeCsv(trades: readonly TradeRecord[]): string {
+  const head = 'id,symbol,side,quantity,entry_time_ns,entry_price,exit_time_ns,exit_price,pnl,fees,exit_reason';
+  const rows = trades.map((t) =>
+    [t.id, t.symbol, t.side, t.quantity, t.entryTimeNs, t.entryPrice, t.exitTimeNs ?? '', t.exitPrice ?? '', t.pnl ?? '', t.fees, t.exitReason ?? '']
+      .map((v) => {
+        const s = String(v);
+        return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+      })
+      .join(','),
+  );
+  return `${[head, ...rows].join('\n')}\n`;
+}
+
+/**
+ * Runs one backtest: imports `data.files` (or replays `data.store`), replays every symbol as one
+ * time-ordered stream through the simulated venue and the engine, and writes config.toml,
+ * bars/ (raw bars as replayed), engine.log, trades.csv and summary.json into the run directory.
+ * The report is the CLI's (a higher layer).
+ * @throws ConfigError, DataError, EngineError
+ */
+export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
+  const { config, strategy, runDir } = options;
+  mkdirSync(runDir, { recursive: true });
+  writeAtomic(join(runDir, 'config.toml'), toToml(config as unknown as Record<string, unknown>));
+  let tmp: string | undefined;
+  try {
+    let store: BarStore;
+    let symbols: string[];
+    if (config.data.files.length > 0) {
+      tmp = mkdtempSync(join(tmpdir(), 'axon-bt-'));
+      store = new BarStore(tmp);
+      const given = config.data.symbols;
+      if (given.length > 0 && given.length !== config.data.files.length) {
+        throw new EngineError('ConfigInvalid', `data.symbols has ${given.length} names for ${config.data.files.length} files; give one per file or none`);
+      }
+      symbols = [];
+      for (const [i, file] of config.data.files.entries()) {
+        const symbol = given[i] ?? symbolFromFile(file);
+        await importCsv(file, {
+          symbol,
+          store,
+          tz: config.data.tz,
+          barTime: config.data.bar_time,
+          ...(config.data.timeframe === undefined ? {} : { timeframe: parseTimeframe(config.data.timeframe) }),
+        });
+        symbols.push(symbol);
+      }
+    } else if (config.data.store !== undefined) {
+      store = new BarStore(config.data.store);
+      symbols = config.data.symbols.length > 0 ? config.data.symbols : store.symbols();
+      const missing = symbols.filter((s) => !store.symbols().includes(s));
+      if (missing.length > 0) throw new EngineError('ConfigInvalid', `symbols not in store ${config.data.store}: ${missing.join(', ')}`);
+    } else {
+      throw new EngineError('ConfigInvalid', 'no data: give data.files (CSV) or data.store');
+    }
+    if (symbols.length === 0) throw new EngineError('ConfigInvalid', 'no symbols to replay');
+    const timeframes = symbols.map((s) => store.timeframeOf(s));
+    const timeframe = timeframes[0];
+
+    const instruments = new Map<string, Instrument>();
+    for (const s of symbols) instruments.set(s, backtestInstrument(s, config));
+    const clock = new TestClock(0n);
+    const rng = new Rng(config.run.seed);
+    const venue = buildVenue(config, [...instruments.values()], config.run.seed);
+    await venue.connect();
+    const logger = new JsonlLogger(join(runDir, 'engine.log'));
+    const recorder = new BarRecorder(new BarStore(runDir));
+    const tfOf = new Map<string, Timeframe>(symbols.map((s, i) => [s, timeframes[i] ?? '1m']));
+    const engine = new Engine({
+      config,
+      clock,
+      rng,
+      venue,
+      instruments,
+      strategy,
+      calendarFor: calendarOf(config, timeframe),
+      logger,
+      rawBars: {
+        append: (symbol, o, c, op, h, l, cl, v) => recorder.append(symbol, tfOf.get(symbol) ?? '1m', o, c, op, h, l, cl, v),
+      },
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    });
+
+    // report candles for the first few symbols
+    const keep = Math.min(options.reportSymbols ?? 4, symbols.length);
+    const candleParts = Array.from({ length: keep }, () => ({ t: [] as bigint[], o: [] as number[], h: [] as number[], l: [] as number[], c: [] as number[] }));
+
+    // two bar objects per symbol, alternating: the venue keeps the previous bar, so it must stay intact
+    const barPairs = symbols.map((s, i) => {
+      const mk = (): MutableBar & { timeframe: Timeframe } => Object.assign(new MutableBar(), { symbol: s, timeframe: timeframes[i] ?? '1m' });
+      return [mk(), mk()] as const;
+    });
+    const flip = new Uint8Array(symbols.length);
+    const range = {
+      ...(config.data.from === undefined ? {} : { fromNs: parseIsoInstant(config.data.from) }),
+      ...(config.data.to === undefined ? {} : { toNs: parseIsoInstant(config.data.to) }),
+    };
+    const total = symbols.reduce((n, s) => n + store.days(s).reduce((m, d) => m + (store.daySummary(s, d)?.rows ?? 0), 0), 0);
+    let done = 0;
+    const t0 = process.hrtime.bigint();
+    for await (const batch of store.replay(symbols, range) as AsyncIterable<MergedBatch>) {
+      const n = batch.length;
+      const symIdx = batch.symbolIndex;
+      for (let i = 0; i < n; i++) {
+        const k = symIdx[i] as number;
+        const pair = barPairs[k] as readonly [MutableBar, MutableBar];
+        const bar = pair[flip[k] as number] as MutableBar;
+        flip[k] = 1 - (flip[k] as number);
+        const open = batch.openTimeNs[i] as bigint;
+        const closeT = batch.closeTimeNs[i] as bigint;
+        bar.openTimeNs = open;
+        bar.closeTimeNs = closeT;
+        bar.open = batch.open[i] as number;
+        bar.high = batch.high[i] as number;
+        bar.low = batch.low[i] as number;
+        bar.close = batch.close[i] as number;
+        bar.volume = batch.volume[i] as number;
+        if (open > clock.now()) clock.advanceTo(open);
+        venue.onBar(bar as unknown as Bar);
+        if (closeT > clock.now()) clock.advanceTo(closeT);
+        engine.onBar(bar);
+        if (k < keep) {
+          const cp = candleParts[k]!;
+          cp.t.push(open);
+          cp.o.push(bar.open);
+          cp.h.push(bar.high);
+          cp.l.push(bar.low);
+          cp.c.push(bar.close);
+        }
+      }
+      done += n;
+      options.onProgress?.(done, total);
+      if (engine.halted !== undefined) break;
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    await recorder.flush();
+    logger.close();
+
+    const trades = engine.trades();
+    const equity = engine.equityCurve();
+    const stats = computeStats(equity, trades);
+    const exact = engine.exactEquity();
+    const cash = Money.of(config.run.cash, config.run.currency);
+    const summary: Record<string, unknown> = {
+      ...snakeKeys(statsToJson(stats) as unknown as Record<string, unknown>),
+      strategy: strategy.name,
+      params: config.strategy.params,
+      symbols,
+      seed: config.run.seed,
+      bars: engine.barCount,
+      trades: engine.entryCount,
+      closed_trades: stats.closedTrades,
+      start_equity: cash.amountString(),
+      final_equity: exact.round(4).toString(),
+      final_equity_exact: exact.toString(),
+      total_return: exact.toNumber() / cash.toNumber() - 1,
+      halted: engine.halted ?? null,
+    };
+    const summaryText = `${JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+    writeAtomic(join(runDir, 'summary.json'), summaryText);
+    writeAtomic(join(runDir, 'trades.csv'), tradeCsv(trades));
+    const candles: CandleSeries[] = candleParts.map((cp, i) => ({
+      symbol: symbols[i] as string,
+      timeNs: BigInt64Array.from(cp.t),
+      open: Float64Array.from(cp.o),
+      high: Float64Array.from(cp.h),
+      low: Float64Array.from(cp.l),
+      close: Float64Array.from(cp.c),
+    }));
+    return { runDir, summary, stats, trades, equity, candles, bars: engine.barCount, seconds, engine };
+  } finally {
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  }
+}
