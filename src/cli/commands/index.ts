@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerDataCommand } from './data.js';
+import { registerBacktestCommand } from './backtest.js';
 
 /** Adds every subcommand to the program; each command module registers itself here. */
 export function registerCommands(_program: Command): void {
   registerDataCommand(_program);
+  registerBacktestCommand(_program);
 }
