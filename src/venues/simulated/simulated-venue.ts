@@ -148,11 +148,30 @@ export class SimulatedVenue implements BarDrivenVenue {
   #now = 0n;
   #seq = 0;
   #trades = 0;
+  // models in own fields: the hot path reads them per order
+  readonly #market: MarketFillModel;
+  readonly #limitModel: LimitFillModel;
+  readonly #volume: VolumeModel;
+  readonly #slippage: SlippageModel;
+  readonly #commission: CommissionModel;
+  readonly #latency: LatencyModel;
+  readonly #sessionDay: (tsNs: bigint) => string;
+  readonly #cashAccount: boolean;
+  readonly #fractional: boolean;
 
   /** Builds the venue from a complete configuration; prefer `SimulatedVenueBuilder` or `SimulatedVenue.defaults`. @throws SimulatedVenueError InvalidConfig */
   constructor(config: SimulatedVenueConfig) {
     this.config = config;
     this.name = config.name;
+    this.#market = config.marketFillModel;
+    this.#limitModel = config.limitFillModel;
+    this.#volume = config.volumeModel;
+    this.#slippage = config.slippageModel;
+    this.#commission = config.commissionModel;
+    this.#latency = config.latencyModel;
+    this.#sessionDay = config.sessionDay;
+    this.#cashAccount = config.accountType === 'cash';
+    this.#fractional = config.fractional;
     this.capabilities = Object.freeze({
       brackets: true,
       oco: true,
@@ -372,7 +391,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const stop = req.stopPrice === undefined ? undefined : rawAt(req.stopPrice, pp);
     const tp = req.bracket === undefined ? undefined : rawAt(req.bracket.takeProfit, pp);
     const sl = req.bracket === undefined ? undefined : rawAt(req.bracket.stopLoss, pp);
-    const latency = this.config.latencyModel.entryNs(req);
+    const latency = this.#latency.entryNs(req);
     const o: SimOrder = {
       seq: ++this.#seq,
       clientOrderId: id,
@@ -397,7 +416,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       bracket: tp !== undefined && sl !== undefined ? { tp, sl } : undefined,
       parent: undefined,
       sibling: undefined,
-      day: req.timeInForce === 'DAY' ? this.config.sessionDay(this.#now) : undefined,
+      day: req.timeInForce === 'DAY' ? this.#sessionDay(this.#now) : undefined,
       tsLast: this.#now,
     };
     this.#orders.set(id, o);
@@ -417,7 +436,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       this.#accept(o, this.#now);
       const bar = b.lastBar;
       // only market orders under 'this-close' can be eligible for the bar being handled
-      if (bar !== undefined && o.type === 'Market' && this.config.marketFillModel.eligibleAt(bar) >= o.arrivalNs) {
+      if (bar !== undefined && o.type === 'Market' && this.#market.eligibleAt(bar) >= o.arrivalNs) {
         this.#matchBook(b, bar, o);
       }
     } else {
@@ -435,7 +454,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const inst = b.instrument;
     if (raw.qty === undefined || raw.qty % b.lot !== 0n) return `quantity ${req.quantity.toString()} is not a multiple of ${sym}'s lot size ${inst.lotSize.toString()}`;
     if (raw.qty <= 0n) return `quantity must be positive, got ${req.quantity.toString()}`;
-    if (!this.config.fractional && raw.qty % pow10(b.sp) !== 0n) return `fractional quantity ${req.quantity.toString()} is not allowed on this venue`;
+    if (!this.#fractional && raw.qty % pow10(b.sp) !== 0n) return `fractional quantity ${req.quantity.toString()} is not allowed on this venue`;
     if (raw.qty < b.minQty) return `quantity ${req.quantity.toString()} is below ${sym}'s minimum ${inst.minQuantity.toString()}`;
     const needsLimit = req.type === 'Limit' || req.type === 'StopLimit';
     const needsStop = req.type === 'Stop' || req.type === 'StopLimit';
@@ -476,7 +495,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (reducing <= 0n) return `reduce-only ${req.side} would not reduce the ${sym} position ${formatDecimal(b.position, b.sp)}`;
       if (raw.qty > reducing) return `reduce-only quantity ${req.quantity.toString()} exceeds the ${sym} position ${formatDecimal(b.position, b.sp)}`;
     }
-    if (this.config.accountType === 'cash') return this.#cashProblem(req, o, b, raw.qty, ref);
+    if (this.#cashAccount) return this.#cashProblem(req, o, b, raw.qty, ref);
     return undefined;
   }
 
@@ -501,7 +520,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     const cur = b.instrument.quoteCurrency;
     if (ref === undefined) return `cash account: no price known yet for ${sym} to check the cost of a ${req.type} buy`;
-    if (o.type === 'Market') ref = this.config.slippageModel.apply('Buy', ref, b.instrument);
+    if (o.type === 'Market') ref = this.#slippage.apply('Buy', ref, b.instrument);
     const cost = this.#buyCost(b, qty, ref);
     let reserved = Money.zero(cur);
     for (const ob of this.#books.values()) {
@@ -522,7 +541,7 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   #buyCost(b: Book, qty: bigint, px: bigint): Money {
     const notional = Money.fromRaw(px * qty, b.pp + b.sp, b.instrument.quoteCurrency);
-    const fee = this.config.commissionModel.orderTotal({ filledQty: Quantity.fromRaw(qty, b.sp), filledNotional: notional, instrument: b.instrument });
+    const fee = this.#commission.orderTotal({ filledQty: Quantity.fromRaw(qty, b.sp), filledNotional: notional, instrument: b.instrument });
     return notional.add(fee);
   }
 
@@ -562,7 +581,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const prices = this.#prices(b, bar);
     if (b.capacityBar !== bar) {
       b.capacityBar = bar;
-      b.capacityLeft = this.config.volumeModel.capacity(bar, b.instrument);
+      b.capacityLeft = this.#volume.capacity(bar, b.instrument);
     }
     if (only !== undefined) {
       this.#matchOrder(b, only, bar, prices);
@@ -571,24 +590,29 @@ export class SimulatedVenue implements BarDrivenVenue {
       for (let i = 0; i < b.working.length; i++) {
         const o = b.working[i] as SimOrder;
         if (o.status !== 'open' && o.status !== 'partially-filled') continue;
-        if (o.day !== undefined && this.config.sessionDay(bar.openTimeNs) !== o.day) {
+        if (o.day !== undefined && this.#sessionDay(bar.openTimeNs) !== o.day) {
           this.#close(o, 'expired', bar.openTimeNs, '');
           continue;
         }
         this.#matchOrder(b, o, bar, prices);
       }
     }
-    b.working = b.working.filter((o) => OPEN.has(o.status));
+    for (const o of b.working) {
+      if (!OPEN.has(o.status)) {
+        b.working = b.working.filter((w) => OPEN.has(w.status));
+        break;
+      }
+    }
   }
 
   #matchOrder(b: Book, o: SimOrder, bar: Bar, p: BarPrices): void {
-    const mk = this.config.marketFillModel;
+    const mk = this.#market;
     let px: bigint | undefined;
     let ts = bar.closeTimeNs;
     let liquidity: LiquiditySide = 'Taker';
     if (o.type === 'Market' || (o.type === 'Stop' && o.triggered)) {
       if (mk.eligibleAt(bar) < o.arrivalNs) return;
-      px = this.config.slippageModel.apply(o.side, mk.price(p), b.instrument);
+      px = this.#slippage.apply(o.side, mk.price(p), b.instrument);
       if (mk.atOpen) ts = bar.openTimeNs;
     } else {
       if (bar.openTimeNs < o.arrivalNs) return;
@@ -599,13 +623,13 @@ export class SimulatedVenue implements BarDrivenVenue {
           o.tsLast = trigger === p.open ? bar.openTimeNs : bar.closeTimeNs;
           ts = o.tsLast;
           if (o.type === 'Stop') {
-            px = this.config.slippageModel.apply(o.side, trigger, b.instrument);
+            px = this.#slippage.apply(o.side, trigger, b.instrument);
           } else if (o.side === 'Buy' ? trigger <= (o.limit as bigint) : trigger >= (o.limit as bigint)) {
             px = trigger;
           }
         }
       } else {
-        px = this.config.limitFillModel.fillPrice(o.side, o.limit as bigint, p);
+        px = this.#limitModel.fillPrice(o.side, o.limit as bigint, p);
         if (px !== undefined) {
           if (px === o.limit) liquidity = 'Maker';
           else ts = bar.openTimeNs;
@@ -640,12 +664,12 @@ export class SimulatedVenue implements BarDrivenVenue {
     const filled = o.filled + qty;
     const notional = o.notional + px * qty;
     const filledNotional = Money.fromRaw(notional, b.pp + b.sp, cur);
-    const total = this.config.commissionModel.orderTotal({ filledQty: Quantity.fromRaw(filled, b.sp), filledNotional, instrument: inst });
+    const total = this.#commission.orderTotal({ filledQty: Quantity.fromRaw(filled, b.sp), filledNotional, instrument: inst });
     const commission = total.sub(o.commission);
     const value = Money.fromRaw(px * qty, b.pp + b.sp, cur);
     const cash = this.#cash.get(cur) ?? Money.zero(cur);
     const cashAfter = o.side === 'Buy' ? cash.sub(value).sub(commission) : cash.add(value).sub(commission);
-    if (this.config.accountType === 'cash') {
+    if (this.#cashAccount) {
       if (o.side === 'Buy' && cashAfter.isNegative()) {
         this.#close(o, 'canceled', ts, `insufficient cash on a cash account: filling ${formatDecimal(qty, b.sp)} ${o.symbol} at ${formatDecimal(px, b.pp)} needs ${value.add(commission).toString()}, cash is ${cash.toString()}`);
         return;
@@ -836,7 +860,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (req.quantity !== undefined) {
       const q = rawAt(req.quantity, b.sp);
       if (q === undefined || q % b.lot !== 0n) return refuse(`quantity ${req.quantity.toString()} is not a multiple of the lot size ${b.instrument.lotSize.toString()}`);
-      if (!this.config.fractional && q % pow10(b.sp) !== 0n) return refuse(`fractional quantity ${req.quantity.toString()} is not allowed on this venue`);
+      if (!this.#fractional && q % pow10(b.sp) !== 0n) return refuse(`fractional quantity ${req.quantity.toString()} is not allowed on this venue`);
       if (q <= o.filled) return refuse(`quantity ${req.quantity.toString()} must exceed the filled ${formatDecimal(o.filled, b.sp)}`);
       if (q < b.minQty) return refuse(`quantity ${req.quantity.toString()} is below the minimum ${b.instrument.minQuantity.toString()}`);
       qty = q;
@@ -943,6 +967,21 @@ export class SimulatedVenueBuilder {
       throw new SimulatedVenueError('BuilderIncomplete', `cannot build the simulated venue: missing ${missing.join(', ')}`);
     }
     const p = this.#parts as SimulatedVenueConfig;
-    return new SimulatedVenue(Object.freeze({ ...p, sessionDay: this.#parts.sessionDay ?? utcDay }));
+    return new SimulatedVenue(
+      Object.freeze({
+        name: p.name,
+        instruments: p.instruments,
+        startingBalances: p.startingBalances,
+        accountType: p.accountType,
+        fractional: p.fractional,
+        marketFillModel: p.marketFillModel,
+        limitFillModel: p.limitFillModel,
+        volumeModel: p.volumeModel,
+        slippageModel: p.slippageModel,
+        commissionModel: p.commissionModel,
+        latencyModel: p.latencyModel,
+        sessionDay: this.#parts.sessionDay ?? utcDay,
+      }),
+    );
   }
 }
