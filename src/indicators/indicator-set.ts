@@ -104,7 +104,13 @@ export class IndicatorSet {
   readonly #bollinger = new Map<string, Bollinger>();
   readonly #macd = new Map<string, Macd>();
   readonly #vwap: Vwap | undefined;
-  readonly #closeOnly: (Sma | Ema | Rsi | Slope | Bollinger | Macd)[] = [];
+  // one array per class keeps each update call site monomorphic
+  readonly #smas: Sma[] = [];
+  readonly #emas: Ema[] = [];
+  readonly #rsis: Rsi[] = [];
+  readonly #slopes: Slope[] = [];
+  readonly #bbs: Bollinger[] = [];
+  readonly #macds: Macd[] = [];
   readonly #atrs: Atr[] = [];
   readonly #ranges: RollingRange[] = [];
   readonly #all: Keyed[] = [];
@@ -138,7 +144,7 @@ export class IndicatorSet {
       const x = build(() => new Sma(p));
       if (x) {
         this.#sma.set(p, x);
-        this.#closeOnly.push(x);
+        this.#smas.push(x);
         add(`sma(${p})`, x);
       }
     }
@@ -146,7 +152,7 @@ export class IndicatorSet {
       const x = build(() => new Ema(p));
       if (x) {
         this.#ema.set(p, x);
-        this.#closeOnly.push(x);
+        this.#emas.push(x);
         add(`ema(${p})`, x);
       }
     }
@@ -154,7 +160,7 @@ export class IndicatorSet {
       const x = build(() => new Rsi(p));
       if (x) {
         this.#rsi.set(p, x);
-        this.#closeOnly.push(x);
+        this.#rsis.push(x);
         add(`rsi(${p})`, x);
       }
     }
@@ -162,7 +168,7 @@ export class IndicatorSet {
       const x = build(() => new Slope(p));
       if (x) {
         this.#slope.set(p, x);
-        this.#closeOnly.push(x);
+        this.#slopes.push(x);
         add(`slope(${p})`, x);
       }
     }
@@ -187,7 +193,7 @@ export class IndicatorSet {
       const key = x && `${x.period},${x.stdDevs}`;
       if (x && key && !this.#bollinger.has(key)) {
         this.#bollinger.set(key, x);
-        this.#closeOnly.push(x);
+        this.#bbs.push(x);
         add(`bollinger(${key})`, x);
       }
     }
@@ -196,7 +202,7 @@ export class IndicatorSet {
       const key = x && `${x.fastPeriod},${x.slowPeriod},${x.signalPeriod}`;
       if (x && key && !this.#macd.has(key)) {
         this.#macd.set(key, x);
-        this.#closeOnly.push(x);
+        this.#macds.push(x);
         add(`macd(${key})`, x);
       }
     }
@@ -225,8 +231,18 @@ export class IndicatorSet {
     if (!Number.isFinite(high) || !Number.isFinite(low) || !Number.isFinite(close) || !Number.isFinite(volume) || volume < 0 || high < low) {
       throw new IndicatorError('InvalidInput', `indicator set: bad bar high=${high} low=${low} close=${close} volume=${volume}`);
     }
-    const closes = this.#closeOnly;
-    for (let i = 0; i < closes.length; i++) (closes[i] as Sma).update(close);
+    const smas = this.#smas;
+    for (let i = 0; i < smas.length; i++) (smas[i] as Sma).update(close);
+    const emas = this.#emas;
+    for (let i = 0; i < emas.length; i++) (emas[i] as Ema).update(close);
+    const rsis = this.#rsis;
+    for (let i = 0; i < rsis.length; i++) (rsis[i] as Rsi).update(close);
+    const slopes = this.#slopes;
+    for (let i = 0; i < slopes.length; i++) (slopes[i] as Slope).update(close);
+    const bbs = this.#bbs;
+    for (let i = 0; i < bbs.length; i++) (bbs[i] as Bollinger).update(close);
+    const macds = this.#macds;
+    for (let i = 0; i < macds.length; i++) (macds[i] as Macd).update(close);
     const atrs = this.#atrs;
     for (let i = 0; i < atrs.length; i++) (atrs[i] as Atr).update(high, low, close);
     const ranges = this.#ranges;
