@@ -81,14 +81,14 @@ function symbolFromFile(file: string): string {
   return basename(file).replace(/\.(csv|txt)(\.gz)?$/i, '').split(/[_\s.]/)[0]!.toUpperCase();
 }
 
-/** The instrument a symbol trades as in a backtest: tick 0.01, whole-unit lots unless fractional sizing, run currency. */
+/** The instrument a symbol trades as in a backtest: `[instrument]` tick and lot (the fractional lot with fractional sizing), run currency. */
 export function backtestInstrument(symbol: string, config: EngineConfig): Instrument {
   const venue = 'SIM';
   return makeInstrument({
     id: InstrumentId.of(symbol, venue),
-    assetClass: 'equity',
-    tickSize: '0.01',
-    lotSize: config.sizing.fractional ? config.sizing.fractional_lot : '1',
+    assetClass: config.instrument.asset_class,
+    tickSize: config.instrument.tick_size,
+    lotSize: config.sizing.fractional ? config.sizing.fractional_lot : config.instrument.lot_size,
     baseCurrency: symbol.replace(/[^A-Za-z0-9]/g, '').slice(0, 16) || 'UNIT',
     quoteCurrency: config.run.currency,
     calendarId: 'XNYS',

@@ -7,6 +7,7 @@ export interface EngineConfig {
   run: { cash: string; currency: string; seed: number; name: string };
   data: { files: string[]; store?: string; symbols: string[]; tz: string; bar_time: 'start' | 'end'; timeframe?: string; from?: string; to?: string };
   strategy: { name: string; params: Record<string, unknown> };
+  instrument: { tick_size: string; lot_size: string; asset_class: 'equity' | 'crypto' | 'future' | 'fx' | 'index' };
   sizing: {
     /** 'percent-equity': at most max_position_pct of equity per position; 'all-cash': all free cash (peer-parity style) */
     mode: 'percent-equity' | 'all-cash';
@@ -74,6 +75,14 @@ export const ENGINE_SCHEMA: Schema = {
     fields: {
       name: { type: 'string', default: 'vwap-reversion' },
       params: { type: 'record', default: {} },
+    },
+  },
+  instrument: {
+    type: 'table',
+    fields: {
+      tick_size: { type: 'decimal', default: '0.01', positive: true, doc: 'price increment of every backtest instrument; fills are rounded to it' },
+      lot_size: { type: 'decimal', default: '1', positive: true, doc: 'quantity increment without fractional sizing' },
+      asset_class: { type: 'enum', values: ['equity', 'crypto', 'future', 'fx', 'index'], default: 'equity' },
     },
   },
   sizing: {

@@ -7,7 +7,7 @@ import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
 import { OrderManager, seededUuid } from '../oms/manager.js';
-import { marketOrder, type Order } from '../oms/order.js';
+import { marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
 import { DefaultRiskEngine } from '../risk/engine.js';
 import { makeRiskConfig } from '../risk/config.js';
@@ -199,6 +199,7 @@ export class Engine {
   readonly #tpPct: number | undefined;
   readonly #slPct: number | undefined;
   readonly #held = new Set<SymbolState>();
+  readonly #lotPrecision: number;
   #nextTradeId = 1;
   #bars = 0;
   #entries = 0;
@@ -227,6 +228,7 @@ export class Engine {
     this.#longOnly = cfg.engine.long_only;
     this.#tpPct = cfg.exits.take_profit_pct;
     this.#slPct = cfg.exits.stop_loss_pct;
+    this.#lotPrecision = Decimal.of(cfg.sizing.fractional_lot).precision;
     this.oms = new OrderManager({
       clock: deps.clock,
       idGenerator: seededUuid(deps.rng.fork('oms')),
@@ -406,9 +408,11 @@ export class Engine {
     const freeCash = Money.of(portfolio.cashBalance(this.#currency), this.#currency);
     const decision = this.#sizer.size({ equity, freeCash, price, instrument: inst });
     if (decision.kind === 'none') return skip(decision.reason);
-    const quantity = decision.kind === 'quantity' ? decision.quantity : Quantity.of(decision.notional.amount.div(price, Decimal.of(this.config.sizing.fractional_lot).precision, 'floor'));
     const key = `${st.symbol}:entry:${st.index}`;
-    const order: Order = marketOrder(st.symbol, side, quantity, key);
+    const order: Order =
+      decision.kind === 'quantity'
+        ? marketOrder(st.symbol, side, decision.quantity, key)
+        : notionalOrder(st.symbol, side, decision.notional.amount, decision.notional.amount.div(price, this.#lotPrecision, 'floor'), key);
     const check = this.risk.checkOrder(order, portfolio);
     if (check.isReject) {
       const reason = check.reason;
@@ -417,7 +421,7 @@ export class Engine {
     const trade = new OpenTrade(this.#nextTradeId++, st.symbol, side === 'Buy' ? 'Long' : 'Short');
     trade.takeProfitPct = signal.takeProfitPct ?? this.#tpPct;
     trade.stopLossPct = signal.stopLossPct ?? this.#slPct;
-    const id = this.#send(st, order, 'entry', signal.reason, decision.kind === 'notional' ? decision.notional : undefined);
+    const id = this.#send(st, order, 'entry', signal.reason);
     if (id === undefined) return;
     st.entryOrder = id;
     st.trade = trade;
@@ -437,7 +441,7 @@ export class Engine {
     const side: Side = qty.isPositive() ? 'Sell' : 'Buy';
     trade.exitReason = reason;
     const order = marketOrder(st.symbol, side, Quantity.of(qty.abs()), `${st.symbol}:exit:${st.index}:${trade.id}`);
-    const id = this.#send(st, order, 'exit', reason, undefined);
+    const id = this.#send(st, order, 'exit', reason);
     if (id !== undefined) st.exitOrder = id;
   }
 
@@ -446,8 +450,9 @@ export class Engine {
     if (st.trade !== undefined && st.exitOrder === undefined) this.#exit(st, 'eod-liquidation', close);
   }
 
-  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string, notional: Money | undefined): ClientOrderId | undefined {
-    const id = this.oms.submit(notional === undefined ? order : { ...order, notional: notional.amount }) as ClientOrderId;
+  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string): ClientOrderId | undefined {
+    const id = this.oms.submit(order) as ClientOrderId;
+    const notional = order.notional === undefined ? undefined : Money.of(order.notional, this.#currency);
     const request: OrderRequest = {
       clientOrderId: id,
       symbol: st.symbol,

@@ -34,6 +34,11 @@ export interface OmsFill {
   feeCurrency?: string;
   /** Fill time, epoch ns; default clock.now(). */
   tsNs?: bigint;
+  /**
+   * The venue says nothing is left of the order after this fill (leaves quantity 0): the order is
+   * Filled even if the fills total less than its quantity (notional orders, venue-side reductions).
+   */
+  final?: boolean;
 }
 
 /** An order's full record, active or historical. */
@@ -286,7 +291,8 @@ export class OrderManager {
       throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take fill ${fill.fillId}`);
     }
     const filled = s.filledQty.add(qty);
-    const cmp = filled.compare(s.order.quantity);
+    const notional = s.order.notional !== undefined;
+    const cmp = notional ? (fill.final === true ? 0 : -1) : fill.final === true ? Math.max(0, filled.compare(s.order.quantity)) : filled.compare(s.order.quantity);
     if (cmp > 0) {
       throw new OmsError(
         'InvalidTransition',

@@ -1,4 +1,4 @@
-import { Price, Quantity, type DecimalInput } from '../core/decimal.js';
+import { Price, Quantity, type Decimal, type DecimalInput } from '../core/decimal.js';
 import type { Side } from '../model/order.js';
 import { OmsError, omsDecimal } from './errors.js';
 
@@ -18,6 +18,12 @@ export interface Order {
   readonly price: Price | undefined;
   /** A submit with a key already seen is refused with DuplicateIdempotencyKey. */
   readonly idempotencyKey: string | undefined;
+  /**
+   * A notional market order: spend (or raise) this much quote currency; the venue decides the
+   * quantity at its fill price. `quantity` is then an estimate (for risk checks), fills may total
+   * more or less than it, and the order completes on the fill the venue marks final.
+   */
+  readonly notional?: Decimal;
 }
 
 /** Plain form of an Order; decimals as exact strings. */
@@ -92,6 +98,17 @@ export function limitOrder(symbol: string, side: Side | string, quantity: Decima
  */
 export function marketOrder(symbol: string, side: Side | string, quantity: DecimalInput, idempotencyKey?: string): Order {
   return makeOrder(symbol, side, 'Market', quantity, undefined, idempotencyKey);
+}
+
+/**
+ * A notional market order: buy (sell) `notional` worth of quote currency at the venue's fill price;
+ * `estimatedQuantity` (notional / reference price) is what risk checks see.
+ * @throws OmsError SerializationError on a bad symbol, side or decimal, or a non-positive amount
+ */
+export function notionalOrder(symbol: string, side: Side | string, notional: DecimalInput, estimatedQuantity: DecimalInput, idempotencyKey?: string): Order {
+  const n = omsDecimal(notional, 'notional');
+  if (!n.isPositive()) throw new OmsError('SerializationError', `notional must be positive, got ${n.toString()}`);
+  return Object.freeze({ ...makeOrder(symbol, side, 'Market', estimatedQuantity, undefined, idempotencyKey), notional: n });
 }
 
 /** The plain form of an order. */

@@ -108,6 +108,8 @@ interface SimOrder {
   sibling: SimOrder | undefined;
   readonly day: string | undefined;
   tsLast: bigint;
+  /** A notional order's budget (quote currency): its quantity is set at the first fill, floor(budget / price) to the lot. */
+  readonly budget: Money | undefined;
 }
 
 const AVG_EXTRA = 4;
@@ -418,6 +420,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       sibling: undefined,
       day: req.timeInForce === 'DAY' ? this.#sessionDay(this.#now) : undefined,
       tsLast: this.#now,
+      budget: req.notional,
     };
     this.#orders.set(id, o);
     this.#orderList.push(o);
@@ -452,6 +455,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   ): string | undefined {
     const sym = req.symbol;
     const inst = b.instrument;
+    if (req.notional !== undefined) return this.#notionalProblem(req, o, b);
     if (raw.qty === undefined || raw.qty % b.lot !== 0n) return `quantity ${req.quantity.toString()} is not a multiple of ${sym}'s lot size ${inst.lotSize.toString()}`;
     if (raw.qty <= 0n) return `quantity must be positive, got ${req.quantity.toString()}`;
     if (!this.#fractional && raw.qty % pow10(b.sp) !== 0n) return `fractional quantity ${req.quantity.toString()} is not allowed on this venue`;
@@ -496,6 +500,32 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (raw.qty > reducing) return `reduce-only quantity ${req.quantity.toString()} exceeds the ${sym} position ${formatDecimal(b.position, b.sp)}`;
     }
     if (this.#cashAccount) return this.#cashProblem(req, o, b, raw.qty, ref);
+    return undefined;
+  }
+
+  #notionalProblem(req: OrderRequest, o: SimOrder, b: Book): string | undefined {
+    const n = req.notional as Money;
+    if (req.type !== 'Market') return `a notional order must be a market order, got ${req.type}`;
+    if (req.bracket !== undefined || req.reduceOnly === true) return 'a notional order cannot carry a bracket or be reduce-only';
+    if (!n.isPositive()) return `notional must be positive, got ${n.toString()}`;
+    if (n.currency !== b.instrument.quoteCurrency) return `notional ${n.toString()} is not in ${req.symbol}'s quote currency ${b.instrument.quoteCurrency}`;
+    if (!this.#cashAccount) return undefined;
+    if (req.side === 'Sell') return 'notional sells are not supported on a cash account';
+    let reserved = Money.zero(n.currency);
+    for (const ob of this.#books.values()) {
+      if (ob.instrument.quoteCurrency !== n.currency) continue;
+      for (const w of ob.working) {
+        if (w === o || w.side !== 'Buy') continue;
+        if (w.budget !== undefined && w.filled === 0n) reserved = reserved.add(w.budget);
+        else {
+          const wref = w.limit ?? w.stop ?? (ob.lastBar === undefined ? 0n : this.#prices(ob, ob.lastBar).close);
+          reserved = reserved.add(this.#buyCost(ob, w.qty - w.filled, wref));
+        }
+      }
+    }
+    const cash = this.#cash.get(n.currency) ?? Money.zero(n.currency);
+    const free = cash.sub(reserved);
+    if (n.gt(free)) return `insufficient cash on a cash account: notional ${n.toString()} but ${free.toString()} is available (cash ${cash.toString()}, ${reserved.toString()} reserved by open buys)`;
     return undefined;
   }
 
@@ -643,6 +673,17 @@ export class SimulatedVenue implements BarDrivenVenue {
   }
 
   #fill(b: Book, o: SimOrder, px: bigint, ts: bigint, liquidity: LiquiditySide): void {
+    if (o.budget !== undefined && o.filled === 0n) {
+      // value = qty * px: qtyRaw(sp) = budget * 10^(pp + sp - budgetPrecision) / px, floored to the lot
+      const shift = b.pp + b.sp - o.budget.precision;
+      const num = shift >= 0 ? o.budget.raw * pow10(shift) : o.budget.raw / pow10(-shift);
+      const units = px > 0n ? num / px : 0n;
+      o.qty = units - (units % b.lot);
+      if (o.qty <= 0n || o.qty < b.minQty) {
+        this.#close(o, 'canceled', ts, `notional ${o.budget.toString()} buys less than the minimum quantity of ${o.symbol} at ${formatDecimal(px, b.pp)}`);
+        return;
+      }
+    }
     let qty = o.qty - o.filled;
     if (b.capacityLeft !== undefined && b.capacityLeft < qty) qty = b.capacityLeft;
     if (o.tif === 'FOK' && qty < o.qty - o.filled) return;
@@ -778,6 +819,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       sibling: undefined,
       day: undefined,
       tsLast: ts,
+      budget: undefined,
     };
     this.#orders.set(cid, o);
     this.#orderList.push(o);
