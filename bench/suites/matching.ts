@@ -1,0 +1,173 @@
+// matching: the integer L2 book vs nodejs-order-book on one operation stream, and the Binance capture replay
+import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
+import { Rng } from '../../src/core/rng.js';
+import { L2MatchingEngine } from '../../src/matching/engines.js';
+import { BUY, OrderBook, SELL, type SideCode } from '../../src/matching/order-book.js';
+import { limitOrder, marketOrder, type OrderSpec } from '../../src/matching/orders.js';
+import { pair, throughput, type BenchResult, type BenchSuite } from '../harness.js';
+
+const ADD = 0;
+const CANCEL = 1;
+const MARKET = 2;
+
+interface Stream {
+  n: number;
+  kind: Uint8Array;
+  id: Float64Array;
+  idText: string[];
+  side: Uint8Array;
+  price: Float64Array;
+  lots: Float64Array;
+}
+
+/**
+ * 70% passive adds within 1..40 ticks of a drifting mid, 25% cancels of a live order, 5% market
+ * orders; cancel targets are drawn from the orders live at that point, found by running the stream
+ * once through the book before anything is timed.
+ */
+function makeStream(n: number, seed: number): Stream {
+  const rng = new Rng(seed);
+  const s: Stream = { n, kind: new Uint8Array(n), id: new Float64Array(n), idText: new Array<string>(n), side: new Uint8Array(n), price: new Float64Array(n), lots: new Float64Array(n) };
+  const book = new OrderBook();
+  const live: number[] = [];
+  const where = new Map<number, number>();
+  const drop = (id: number): void => {
+    const k = where.get(id) as number;
+    const last = live[live.length - 1] as number;
+    live[k] = last;
+    where.set(last, k);
+    live.pop();
+    where.delete(id);
+  };
+  let mid = 100_000;
+  let nextId = 1;
+  for (let i = 0; i < n; i++) {
+    const r = rng.next();
+    if (i % 1000 === 0) mid += rng.int(-5, 5);
+    if (r < 0.7 || live.length === 0) {
+      const side: SideCode = rng.chance(0.5) ? BUY : SELL;
+      const off = 1 + Math.floor(-Math.log(1 - rng.next()) * 8) % 40;
+      const bestOpp = book.best(side === BUY ? SELL : BUY);
+      let price = side === BUY ? mid - off : mid + off;
+      // keep adds passive: never at or through the opposite touch
+      if (!Number.isNaN(bestOpp)) price = side === BUY ? Math.min(price, bestOpp - 1) : Math.max(price, bestOpp + 1);
+      const id = nextId++;
+      s.kind[i] = ADD;
+      s.id[i] = id;
+      s.side[i] = side;
+      s.price[i] = price;
+      s.lots[i] = rng.int(1, 10);
+      book.submit(id, side, price, s.lots[i] as number, 0);
+      where.set(id, live.length);
+      live.push(id);
+    } else if (r < 0.95) {
+      const k = rng.int(0, live.length - 1);
+      const id = live[k] as number;
+      drop(id);
+      s.kind[i] = CANCEL;
+      s.id[i] = id;
+      book.cancel(id);
+    } else {
+      s.kind[i] = MARKET;
+      s.id[i] = nextId++;
+      s.side[i] = rng.chance(0.5) ? BUY : SELL;
+      s.lots[i] = rng.int(1, 20);
+      book.submit(s.id[i] as number, s.side[i] as SideCode, s.side[i] === BUY ? Infinity : -Infinity, s.lots[i] as number, 1);
+      const f = book.fills;
+      for (let j = 0; j < f.count; j++) if (!book.has(f.makerIds[j] as number)) drop(f.makerIds[j] as number);
+    }
+    s.idText[i] = String(s.id[i]);
+  }
+  return s;
+}
+
+let sink = 0;
+
+function runOurs(s: Stream): void {
+  const book = new OrderBook();
+  const { kind, id, side, price, lots } = s;
+  for (let i = 0; i < s.n; i++) {
+    const k = kind[i];
+    if (k === ADD) book.submit(id[i] as number, side[i] as SideCode, price[i] as number, lots[i] as number, 0);
+    else if (k === CANCEL) book.cancel(id[i] as number);
+    else book.submit(id[i] as number, side[i] as SideCode, side[i] === BUY ? Infinity : -Infinity, lots[i] as number, 1);
+  }
+  sink += book.orderCount;
+}
+
+function runPeer(s: Stream): void {
+  const book = new PeerBook();
+  const { kind, idText, side, price, lots } = s;
+  for (let i = 0; i < s.n; i++) {
+    const k = kind[i];
+    const sd = side[i] === BUY ? PeerSide.BUY : PeerSide.SELL;
+    if (k === ADD) book.limit({ id: idText[i] as string, side: sd, size: lots[i] as number, price: price[i] as number });
+    else if (k === CANCEL) book.cancel(idText[i] as string);
+    else book.market({ side: sd, size: lots[i] as number });
+  }
+  sink += book.depth()[0].length;
+}
+
+/** The same stream through the seed-level API: order objects with decimal strings, results with fill reports. */
+function toSpecs(s: Stream): (OrderSpec | number)[] {
+  const out: (OrderSpec | number)[] = [];
+  for (let i = 0; i < s.n; i++) {
+    const k = s.kind[i];
+    const sd = s.side[i] === BUY ? 'Buy' : 'Sell';
+    if (k === ADD) out.push(limitOrder(s.id[i] as number, 'BTC-USDT', sd, `${(s.price[i] as number) / 100}`.includes('.') ? ((s.price[i] as number) / 100).toFixed(2) : String((s.price[i] as number) / 100), String(s.lots[i])));
+    else if (k === CANCEL) out.push(s.id[i] as number);
+    else out.push(marketOrder(s.id[i] as number, 'BTC-USDT', sd, String(s.lots[i])));
+  }
+  return out;
+}
+
+function runSeedApi(specs: (OrderSpec | number)[]): void {
+  const e = new L2MatchingEngine({ tickSize: '0.01', lotSize: '1' });
+  for (const x of specs) {
+    if (typeof x === 'number') {
+      if (e.book.has(x)) e.cancel(x);
+    } else sink += e.submit(x).fills.length;
+  }
+}
+
+const suite: BenchSuite = {
+  name: 'matching',
+  async run(): Promise<BenchResult[]> {
+    const results: BenchResult[] = [];
+    const n = 200_000;
+    const stream = makeStream(n, 42);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < n; i++) counts[stream.kind[i] as number]! += 1;
+    const mix = `${((counts[0]! / n) * 100).toFixed(1)}% add / ${((counts[1]! / n) * 100).toFixed(1)}% cancel / ${((counts[2]! / n) * 100).toFixed(1)}% market`;
+    const p = pair(() => runOurs(stream), () => runPeer(stream), n, 5, 1);
+    results.push({
+      name: 'l2 book mixed ops (integer API)',
+      unit: 'ops/s',
+      median: p.subject,
+      runs: 5,
+      peer: 'nodejs-order-book 10.1.1 limit/cancel/market',
+      peerMedian: p.peer,
+      ratio: p.ratio,
+      note: `${n} ops, ${mix}, same stream for both, interleaved; targets >= 5M ops/s and >= 30x`,
+    });
+    const big = makeStream(2_000_000, 7);
+    const t = throughput(() => runOurs(big), big.n, 7, 2);
+    results.push({ name: 'l2 book mixed ops, 2M-op stream (integer API)', unit: 'ops/s', median: t.median, runs: 7, note: 'same mix, longer stream, subject only' });
+    const specs = toSpecs(stream);
+    const seed = throughput(() => runSeedApi(specs), n, 5, 1);
+    results.push({
+      name: 'l2 engine mixed ops (seed API: decimal strings in, fill reports out)',
+      unit: 'ops/s',
+      median: seed.median,
+      runs: 5,
+      peer: 'nodejs-order-book (from the pair above)',
+      peerMedian: p.peer,
+      ratio: seed.median / p.peer,
+      note: 'orders pre-built; parsing, tick conversion and report strings are timed',
+    });
+    if (sink === -1) results.push({ name: 'sink', unit: '', median: sink, runs: 0 });
+    return results;
+  },
+};
+
+export default suite;
