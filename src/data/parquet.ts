@@ -8,6 +8,9 @@ import type { BarColumns } from './columns.js';
 import { DataError } from './errors.js';
 
 const DOUBLE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
+/** Marks files written by encodeBarsParquet: one row group, one uncompressed PLAIN page per column. */
+const LAYOUT_KEY = 'axon_layout';
+const LAYOUT_PLAIN = 'plain-single-page-v1';
 
 /**
  * Encodes bars as one Parquet file (hyparquet-writer; PLAIN, uncompressed: the fastest to read here,
@@ -23,7 +26,9 @@ export function encodeBarsParquet(cols: BarColumns): Uint8Array {
     ],
     codec: 'UNCOMPRESSED',
     rowGroupSize: Math.max(n, 1),
+    pageSize: Math.max(1 << 20, 8 * n + 4096),
     kvMetadata: [
+      { key: LAYOUT_KEY, value: LAYOUT_PLAIN },
       { key: 'symbol', value: cols.symbol },
       { key: 'timeframe', value: cols.timeframe },
     ],
@@ -63,6 +68,62 @@ export function barFileSummary(bytes: Uint8Array, where: string): { rows: number
   return { rows: Number(md.num_rows), lastOpenTimeNs: last, symbol: kv(md, 'symbol'), timeframe: kv(md, 'timeframe') };
 }
 
+const FAST_TARGETS = ['open_time_ns', 'close_time_ns', ...DOUBLE_COLUMNS] as const;
+
+/**
+ * Fast path for files this store writes (one row group, one uncompressed PLAIN page per REQUIRED
+ * column, no dictionary): the values are the last 8*n bytes of each column chunk, copied straight into
+ * the typed arrays. Returns false (use hyparquet) for anything else.
+ */
+function decodePlainFast(bytes: Uint8Array, md: FileMetaData, out: BarColumns): boolean {
+  const n = out.length;
+  if (kv(md, LAYOUT_KEY) !== LAYOUT_PLAIN) return false;
+  if (md.row_groups.length !== 1) return n === 0 && md.row_groups.length === 0;
+  const rg = md.row_groups[0] as FileMetaData['row_groups'][number];
+  const found = new Map<string, { start: number; end: number }>();
+  for (const col of rg.columns) {
+    const m = col.meta_data;
+    if (m === undefined) return false;
+    const name = m.path_in_schema.join('.');
+    const wantType = name.endsWith('_ns') ? 'INT64' : 'DOUBLE';
+    if (
+      m.type !== wantType ||
+      m.codec !== 'UNCOMPRESSED' ||
+      m.dictionary_page_offset !== undefined ||
+      m.encodings.some((e) => e !== 'PLAIN') ||
+      Number(m.num_values) !== n ||
+      m.total_compressed_size !== m.total_uncompressed_size
+    ) {
+      if ((FAST_TARGETS as readonly string[]).includes(name)) return false;
+      continue;
+    }
+    const start = Number(m.data_page_offset);
+    const end = start + Number(m.total_compressed_size);
+    // one page: the chunk is a page header (tens of bytes) followed by the n values
+    if (end > bytes.byteLength || end - start <= 8 * n || end - start > 8 * n + 256) return false;
+    found.set(name, { start: end - 8 * n, end });
+  }
+  for (const name of FAST_TARGETS) if (!found.has(name)) return false;
+  const schema = md.schema.filter((e) => (FAST_TARGETS as readonly string[]).includes(e.name));
+  if (schema.some((e) => e.repetition_type !== 'REQUIRED')) return false;
+  for (const name of FAST_TARGETS) {
+    const { start, end } = found.get(name) as { start: number; end: number };
+    // copy into a fresh, aligned buffer; typed-array views need 8-byte alignment
+    const raw = Uint8Array.prototype.slice.call(bytes, start, end).buffer;
+    switch (name) {
+      case 'open_time_ns':
+        out.openTimeNs.set(new BigInt64Array(raw));
+        break;
+      case 'close_time_ns':
+        out.closeTimeNs.set(new BigInt64Array(raw));
+        break;
+      default:
+        out[name].set(new Float64Array(raw));
+    }
+  }
+  return true;
+}
+
 /**
  * Decodes a bar file; `symbol`/`timeframe` come from its metadata, falling back to the arguments.
  * @throws DataError StoreCorrupt when the file is not a bar file
@@ -80,6 +141,7 @@ export async function decodeBarsParquet(bytes: Uint8Array, where: string, fallba
   }
   const n = Number(md.num_rows);
   const out = allocColumns(kv(md, 'symbol') ?? fallback.symbol, timeframe, n);
+  if (decodePlainFast(bytes, md, out)) return out;
   const seen = new Map<string, number>();
   try {
     await parquetRead({

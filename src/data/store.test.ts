@@ -48,7 +48,7 @@ describe('BarStore write/read', () => {
     expect(store.timeframeOf('SPY')).toBe('1m');
     const back = await readAll(store, 'SPY');
     expect(back?.length).toBe(120);
-    for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) expect(Array.from(back![k])).toEqual(Array.from(c[k]));
+    for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) expect(Array.from(back![k] as ArrayLike<unknown>)).toEqual(Array.from(c[k] as ArrayLike<unknown>));
     expect(back!.volume[0]).toBe(0.30000000000000004);
   });
 
@@ -225,5 +225,30 @@ describe('BarStore.sql and helpers', () => {
     const back = columnsFromBars([toBar(c, 0), toBar(c, 1), b]);
     expect(Array.from(back.close)).toEqual(Array.from(c.close));
     expect(() => toBar(c, 3)).toThrow(/outside 0..2/);
+  });
+});
+
+describe('Parquet decoding', () => {
+  it('reads bar files from other writers (dictionary, snappy) through hyparquet', async () => {
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const { decodeBarsParquet, encodeBarsParquet } = await import('./parquet.js');
+    const c = bars('EXT', T0, 50);
+    const foreign = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'open_time_ns', data: c.openTimeNs, type: 'INT64' },
+          { name: 'close_time_ns', data: c.closeTimeNs, type: 'INT64' },
+          ...(['open', 'high', 'low', 'close', 'volume'] as const).map((name) => ({ name, data: Array.from(c[name]), type: 'DOUBLE' as const })),
+        ],
+        rowGroupSize: 20,
+      }),
+    );
+    const fast = await decodeBarsParquet(encodeBarsParquet(c), 'own', { symbol: 'EXT' });
+    const slow = await decodeBarsParquet(foreign, 'foreign', { symbol: 'EXT', timeframe: '1m' });
+    for (const got of [fast, slow]) {
+      expect(got.length).toBe(50);
+      for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) expect(Array.from(got[k] as ArrayLike<unknown>)).toEqual(Array.from(c[k] as ArrayLike<unknown>));
+    }
+    expect(slow.symbol).toBe('EXT');
   });
 });
