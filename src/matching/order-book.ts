@@ -151,7 +151,7 @@ export class OrderBook {
   submit(id: number, side: SideCode, priceTicks: number, lots: number, tif: TifCode): number {
     this.fills.count = 0;
     if (this.#orderById.has(id)) throw new BacktestError('Matching', `duplicate order id: ${id}`);
-    if (tif === 2 && this.#crossingLots(side, priceTicks, lots) < lots) return lots;
+    if (tif === 2 && this.crossingLots(side, priceTicks, lots) < lots) return lots;
     const remaining = this.#match(side, priceTicks, lots);
     if (remaining > 0 && tif === 0) this.#rest(id, side, priceTicks, remaining);
     return remaining;
@@ -176,8 +176,8 @@ export class OrderBook {
     return true;
   }
 
-  /** Lots on the opposite side that an order of `side` at `priceTicks` could take, capped at `need`. */
-  #crossingLots(side: SideCode, priceTicks: number, need: number): number {
+  /** Lots on the opposite side that an order of `side` at `priceTicks` could take (at least `need` once reached). */
+  crossingLots(side: SideCode, priceTicks: number, need: number): number {
     const opp = (1 - side) as SideCode;
     const arr = this.#sorted[opp];
     let got = 0;
