@@ -174,4 +174,17 @@ describe('OrderBook', () => {
     expect(b.levelCount(SELL)).toBe(0);
     expect(b.orderLots(4000)).toBe(4000);
   });
+
+  it('handles ids beyond the directly indexed range', () => {
+    const b = new OrderBook();
+    const big = [2 ** 24, 2 ** 24 + 1, 2 ** 40, Number.MAX_SAFE_INTEGER];
+    for (const [i, id] of big.entries()) b.submit(id, BUY, 100 - i, 1, 0);
+    expect(b.orderCount).toBe(4);
+    expect(b.location(2 ** 40)?.levelIndex).toBe(2);
+    expect(() => b.submit(2 ** 40, BUY, 1, 1, 0)).toThrow('duplicate order id');
+    expect(b.submit(7, SELL, 90, 4, 0)).toBe(0);
+    expect(fillsOf(b).map((f) => f[0])).toEqual(big);
+    expect(b.orderCount).toBe(0);
+    expect(b.cancel(2 ** 40)).toBe(-1);
+  });
 });

@@ -33,6 +33,9 @@ export class FillBuffer {
   }
 }
 
+/** Order ids below this index a typed array directly (4 bytes per id); larger ids go through a Map. */
+const DIRECT_IDS = 1 << 24;
+
 function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
   const b = new Float64Array(a.length * 2);
   b.set(a);
@@ -89,11 +92,14 @@ export class OrderBook {
   #sorted: [Int32Array<ArrayBuffer>, Int32Array<ArrayBuffer>] = [new Int32Array(256), new Int32Array(256)];
   #len: [number, number] = [0, 0];
   #levelByPrice: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
-  #orderById = new Map<number, number>();
+  // ids below DIRECT_IDS index slots directly (slot + 1, 0 = none): no hashing, no boxing on the hot path
+  #direct = new Int32Array(1024);
+  #byIdOverflow = new Map<number, number>();
+  #orderCount = 0;
 
   /** Number of resting orders. */
   get orderCount(): number {
-    return this.#orderById.size;
+    return this.#orderCount;
   }
 
   /** Number of price levels on a side. */
@@ -115,7 +121,7 @@ export class OrderBook {
 
   /** Whether an order id is resting. */
   has(id: number): boolean {
-    return this.#orderById.has(id);
+    return this.#slotOf(id) !== -1;
   }
 
   /** Lots resting at a price on a side (0 when no level). */
@@ -126,20 +132,20 @@ export class OrderBook {
 
   /** Remaining lots of a resting order, or 0 when it is not resting. */
   orderLots(id: number): number {
-    const s = this.#orderById.get(id);
-    return s === undefined ? 0 : (this.#oLots[s] as number);
+    const s = this.#slotOf(id);
+    return s === -1 ? 0 : (this.#oLots[s] as number);
   }
 
   /** Price in ticks of a resting order, or NaN. */
   orderPrice(id: number): number {
-    const s = this.#orderById.get(id);
-    return s === undefined ? Number.NaN : (this.#lPrice[this.#oLevel[s] as number] as number);
+    const s = this.#slotOf(id);
+    return s === -1 ? Number.NaN : (this.#lPrice[this.#oLevel[s] as number] as number);
   }
 
   /** Side of a resting order, or -1. */
   orderSide(id: number): SideCode | -1 {
-    const s = this.#orderById.get(id);
-    return s === undefined ? -1 : (this.#lSide[this.#oLevel[s] as number] as SideCode);
+    const s = this.#slotOf(id);
+    return s === -1 ? -1 : (this.#lSide[this.#oLevel[s] as number] as SideCode);
   }
 
   /**
@@ -150,7 +156,7 @@ export class OrderBook {
    */
   submit(id: number, side: SideCode, priceTicks: number, lots: number, tif: TifCode): number {
     this.fills.count = 0;
-    if (this.#orderById.has(id)) throw new BacktestError('Matching', `duplicate order id: ${id}`);
+    if (this.#slotOf(id) !== -1) throw new BacktestError('Matching', `duplicate order id: ${id}`);
     if (tif === 2 && this.crossingLots(side, priceTicks, lots) < lots) return lots;
     const remaining = this.#match(side, priceTicks, lots);
     if (remaining > 0 && tif === 0) this.#rest(id, side, priceTicks, remaining);
@@ -159,8 +165,8 @@ export class OrderBook {
 
   /** Cancels a resting order; returns the lots it still had, or -1 when it is not resting. */
   cancel(id: number): number {
-    const s = this.#orderById.get(id);
-    if (s === undefined) return -1;
+    const s = this.#slotOf(id);
+    if (s === -1) return -1;
     const lots = this.#oLots[s] as number;
     this.#remove(s);
     return lots;
@@ -168,8 +174,8 @@ export class OrderBook {
 
   /** Reduces a resting order to `lots` (0 < lots <= current) keeping its queue place; false when not resting. */
   reduce(id: number, lots: number): boolean {
-    const s = this.#orderById.get(id);
-    if (s === undefined) return false;
+    const s = this.#slotOf(id);
+    if (s === -1) return false;
     const l = this.#oLevel[s] as number;
     this.#lLots[l] = (this.#lLots[l] as number) - ((this.#oLots[s] as number) - lots);
     this.#oLots[s] = lots;
@@ -209,7 +215,7 @@ export class OrderBook {
         remaining -= q;
         if (q === have) {
           const next = this.#oNext[s] as number;
-          this.#orderById.delete(this.#oId[s] as number);
+          this.#unbind(this.#oId[s] as number);
           this.#lCount[l] = (this.#lCount[l] as number) - 1;
           this.#lLots[l] = (this.#lLots[l] as number) - q;
           this.#lHead[l] = next;
@@ -246,7 +252,7 @@ export class OrderBook {
     this.#lTail[l] = s;
     this.#lLots[l] = (this.#lLots[l] as number) + lots;
     this.#lCount[l] = (this.#lCount[l] as number) + 1;
-    this.#orderById.set(id, s);
+    this.#bind(id, s);
   }
 
   #remove(s: number): void {
@@ -259,7 +265,7 @@ export class OrderBook {
     else this.#oPrev[next] = prev;
     this.#lLots[l] = (this.#lLots[l] as number) - (this.#oLots[s] as number);
     this.#lCount[l] = (this.#lCount[l] as number) - 1;
-    this.#orderById.delete(this.#oId[s] as number);
+    this.#unbind(this.#oId[s] as number);
     this.#freeOrder(s);
     if (this.#lHead[l] === -1) this.#dropLevel(l);
   }
@@ -324,6 +330,34 @@ export class OrderBook {
     this.#lFree = l;
   }
 
+  #slotOf(id: number): number {
+    // a typed array read at a negative or fractional index is undefined, so such ids fall through
+    const d = this.#direct[id];
+    if (d !== undefined) return d - 1;
+    const s = this.#byIdOverflow.get(id);
+    return s === undefined ? -1 : s;
+  }
+
+  #bind(id: number, s: number): void {
+    this.#orderCount++;
+    const direct = Number.isInteger(id) && id >= 0 && id < DIRECT_IDS;
+    if (direct && id >= this.#direct.length) {
+      let n = this.#direct.length * 2;
+      while (n <= id) n *= 2;
+      const d = new Int32Array(Math.min(n, DIRECT_IDS));
+      d.set(this.#direct);
+      this.#direct = d;
+    }
+    if (direct) this.#direct[id] = s + 1;
+    else this.#byIdOverflow.set(id, s);
+  }
+
+  #unbind(id: number): void {
+    this.#orderCount--;
+    if (this.#direct[id] !== undefined) this.#direct[id] = 0;
+    else this.#byIdOverflow.delete(id);
+  }
+
   #allocOrder(): number {
     const s = this.#oFree;
     if (s !== -1) {
@@ -360,8 +394,8 @@ export class OrderBook {
 
   /** Where a resting order stands in its side and queue, or undefined when it is not resting. */
   location(id: number): QueueLocation | undefined {
-    const s = this.#orderById.get(id);
-    if (s === undefined) return undefined;
+    const s = this.#slotOf(id);
+    if (s === -1) return undefined;
     const l = this.#oLevel[s] as number;
     const side = this.#lSide[l] as SideCode;
     const n = this.#len[side];
