@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify as toToml } from 'smol-toml';
 import { TestClock } from '../core/clock.js';
@@ -10,7 +9,9 @@ import { makeInstrument, type Instrument } from '../model/instrument.js';
 import { InstrumentId } from '../core/ids.js';
 import { BarStore } from '../data/store.js';
 import { BarRecorder } from '../data/recorder.js';
-import { importCsv } from '../data/csv-import.js';
+import { parseBarsCsv, readTextFile } from '../data/csv-import.js';
+import { replayColumns } from '../data/memory-replay.js';
+import type { BarColumns } from '../data/columns.js';
 import { parseIsoInstant } from '../data/time.js';
 import type { MergedBatch } from '../data/columns.js';
 import { calendarFor } from '../session/registry.js';
@@ -38,6 +39,18 @@ import type { StrategyFactory } from '../strategy/types.js';
 import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
 import { JsonlLogger } from './logger.js';
+
+/**
+ * One bar through the backtest loop: time to the bar's open, the venue matches resting orders on it,
+ * time to its close, then the engine's pipeline. The venue keeps the previous bar object per symbol,
+ * so callers that reuse bar objects must alternate two per symbol.
+ */
+export function stepBar(clock: TestClock, venue: SimulatedVenue, engine: Engine, bar: MutableBar & { timeframe: Timeframe }): void {
+  if (bar.openTimeNs > clock.now()) clock.advanceTo(bar.openTimeNs);
+  venue.onBar(bar as unknown as Bar);
+  if (bar.closeTimeNs > clock.now()) clock.advanceTo(bar.closeTimeNs);
+  engine.onBar(bar);
+}
 
 /** Inputs of one backtest. */
 export interface BacktestOptions {
@@ -95,7 +108,8 @@ export function backtestInstrument(symbol: string, config: EngineConfig): Instru
   });
 }
 
-function buildVenue(config: EngineConfig, instruments: Instrument[], rngSeed: number): SimulatedVenue {
+/** The simulated venue a backtest config describes. */
+export function buildVenue(config: EngineConfig, instruments: Instrument[], rngSeed: number): SimulatedVenue {
   const v = config.venue;
   const b = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of(config.run.cash, config.run.currency)], name: 'SIM' })
     .accountType(config.engine.long_only ? 'cash' : 'margin')
@@ -117,7 +131,8 @@ function buildVenue(config: EngineConfig, instruments: Instrument[], rngSeed: nu
   return b.commissionModel(commission).build();
 }
 
-function calendarOf(config: EngineConfig, timeframe: Timeframe | undefined): (i: Instrument) => SessionCalendar | undefined {
+/** The session calendar lookup a config describes ('auto': the instrument's, none for daily bars). */
+export function calendarOf(config: EngineConfig, timeframe: Timeframe | undefined): (i: Instrument) => SessionCalendar | undefined {
   const s = config.session;
   const id = s.calendar;
   if (id === 'none' || (id === 'auto' && timeframe === '1d')) return () => undefined;
@@ -169,39 +184,47 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const { config, strategy, runDir } = options;
   mkdirSync(runDir, { recursive: true });
   writeAtomic(join(runDir, 'config.toml'), toToml(config as unknown as Record<string, unknown>));
-  let tmp: string | undefined;
-  try {
-    let store: BarStore;
+  {
+    const range = {
+      ...(config.data.from === undefined ? {} : { fromNs: parseIsoInstant(config.data.from) }),
+      ...(config.data.to === undefined ? {} : { toNs: parseIsoInstant(config.data.to) }),
+    };
     let symbols: string[];
+    let timeframes: (Timeframe | undefined)[];
+    let source: AsyncIterable<MergedBatch> | Iterable<MergedBatch>;
+    let total = 0;
     if (config.data.files.length > 0) {
-      tmp = mkdtempSync(join(tmpdir(), 'axon-bt-'));
-      store = new BarStore(tmp);
+      // CSV input is parsed and validated in memory (the same parser as `axon data import`), then merged
       const given = config.data.symbols;
       if (given.length > 0 && given.length !== config.data.files.length) {
         throw new EngineError('ConfigInvalid', `data.symbols has ${given.length} names for ${config.data.files.length} files; give one per file or none`);
       }
-      symbols = [];
-      for (const [i, file] of config.data.files.entries()) {
-        const symbol = given[i] ?? symbolFromFile(file);
-        await importCsv(file, {
-          symbol,
-          store,
+      const series: BarColumns[] = config.data.files.map((file, i) =>
+        parseBarsCsv(readTextFile(file), {
+          symbol: given[i] ?? symbolFromFile(file),
+          file,
           tz: config.data.tz,
           barTime: config.data.bar_time,
           ...(config.data.timeframe === undefined ? {} : { timeframe: parseTimeframe(config.data.timeframe) }),
-        });
-        symbols.push(symbol);
-      }
+        }).bars,
+      );
+      symbols = series.map((s) => s.symbol);
+      timeframes = series.map((s) => s.timeframe);
+      total = series.reduce((n, s) => n + s.length, 0);
+      source = replayColumns(series, range);
     } else if (config.data.store !== undefined) {
-      store = new BarStore(config.data.store);
-      symbols = config.data.symbols.length > 0 ? config.data.symbols : store.symbols();
-      const missing = symbols.filter((s) => !store.symbols().includes(s));
+      const store = new BarStore(config.data.store);
+      const available = store.symbols();
+      symbols = config.data.symbols.length > 0 ? config.data.symbols : available;
+      const missing = symbols.filter((s) => !available.includes(s));
       if (missing.length > 0) throw new EngineError('ConfigInvalid', `symbols not in store ${config.data.store}: ${missing.join(', ')}`);
+      timeframes = symbols.map((s) => store.timeframeOf(s));
+      if (options.onProgress !== undefined) total = symbols.reduce((n, s) => n + store.days(s).reduce((m, d) => m + (store.daySummary(s, d)?.rows ?? 0), 0), 0);
+      source = store.replay(symbols, range);
     } else {
       throw new EngineError('ConfigInvalid', 'no data: give data.files (CSV) or data.store');
     }
     if (symbols.length === 0) throw new EngineError('ConfigInvalid', 'no symbols to replay');
-    const timeframes = symbols.map((s) => store.timeframeOf(s));
     const timeframe = timeframes[0];
 
     const instruments = new Map<string, Instrument>();
@@ -238,34 +261,25 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       return [mk(), mk()] as const;
     });
     const flip = new Uint8Array(symbols.length);
-    const range = {
-      ...(config.data.from === undefined ? {} : { fromNs: parseIsoInstant(config.data.from) }),
-      ...(config.data.to === undefined ? {} : { toNs: parseIsoInstant(config.data.to) }),
-    };
-    const total = symbols.reduce((n, s) => n + store.days(s).reduce((m, d) => m + (store.daySummary(s, d)?.rows ?? 0), 0), 0);
     let done = 0;
     const t0 = process.hrtime.bigint();
-    for await (const batch of store.replay(symbols, range) as AsyncIterable<MergedBatch>) {
+    for await (const batch of source) {
       const n = batch.length;
       const symIdx = batch.symbolIndex;
       for (let i = 0; i < n; i++) {
         const k = symIdx[i] as number;
-        const pair = barPairs[k] as readonly [MutableBar, MutableBar];
-        const bar = pair[flip[k] as number] as MutableBar;
+        const pair = barPairs[k] as readonly [MutableBar & { timeframe: Timeframe }, MutableBar & { timeframe: Timeframe }];
+        const bar = pair[flip[k] as number] as MutableBar & { timeframe: Timeframe };
         flip[k] = 1 - (flip[k] as number);
         const open = batch.openTimeNs[i] as bigint;
-        const closeT = batch.closeTimeNs[i] as bigint;
         bar.openTimeNs = open;
-        bar.closeTimeNs = closeT;
+        bar.closeTimeNs = batch.closeTimeNs[i] as bigint;
         bar.open = batch.open[i] as number;
         bar.high = batch.high[i] as number;
         bar.low = batch.low[i] as number;
         bar.close = batch.close[i] as number;
         bar.volume = batch.volume[i] as number;
-        if (open > clock.now()) clock.advanceTo(open);
-        venue.onBar(bar as unknown as Bar);
-        if (closeT > clock.now()) clock.advanceTo(closeT);
-        engine.onBar(bar);
+        stepBar(clock, venue, engine, bar);
         if (k < keep) {
           const cp = candleParts[k]!;
           cp.t.push(open);
@@ -315,7 +329,5 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       close: Float64Array.from(cp.c),
     }));
     return { runDir, summary, stats, trades, equity, candles, bars: engine.barCount, seconds, engine };
-  } finally {
-    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
-import { Decimal, Price, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
+import type { Price} from '../core/decimal.js';
+import { Decimal, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
 import { AxonError } from '../core/errors.js';
 import type { ClientOrderId } from '../core/ids.js';
 import { Money } from '../core/money.js';
@@ -329,7 +330,7 @@ export class Engine {
       return;
     }
     // 5. warm-up
-    if (st.index <= this.#warmupBars || this.#halted !== undefined) {
+    if (st.index < this.#warmupBars || this.#halted !== undefined) {
       this.#afterBar();
       return;
     }

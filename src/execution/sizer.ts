@@ -1,4 +1,5 @@
-import { Decimal, Price, Quantity } from '../core/decimal.js';
+import type { Price} from '../core/decimal.js';
+import { Decimal, Quantity } from '../core/decimal.js';
 import { Money } from '../core/money.js';
 import type { Instrument } from '../model/instrument.js';
 

@@ -70,6 +70,11 @@ export function configFromFlags(flags: BacktestFlags): EngineConfig {
   if (flags.cash !== undefined) run.cash = flags.cash;
   if (flags.seed !== undefined) run.seed = Number(flags.seed);
   if (Object.keys(run).length > 0) over.run = run;
+  const baseStrategy = base.strategy as Record<string, unknown> | undefined;
+  if (flags.strategy !== undefined && baseStrategy !== undefined && baseStrategy.name !== flags.strategy) {
+    // another strategy's parameters do not carry over
+    base = { ...base, strategy: { ...baseStrategy, params: {} } };
+  }
   const merged = mergeConfig(base, over);
   const d = (merged.data ?? {}) as Record<string, unknown>;
   const hasData = (Array.isArray(d.files) && d.files.length > 0) || d.store !== undefined;
