@@ -12,6 +12,7 @@ import { allocColumns, concatColumns } from '../../src/data/columns.js';
 import type { BarColumns } from '../../src/data/columns.js';
 import { importCsv, parseBarsCsv, readTextFile } from '../../src/data/csv-import.js';
 import { formatDecimal } from '../../src/data/csv-export.js';
+import { BarRecorder } from '../../src/data/recorder.js';
 import { BarStore } from '../../src/data/store.js';
 import { formatIsoUtc } from '../../src/data/time.js';
 import { median, pair } from '../harness.js';
@@ -188,6 +189,27 @@ const suite: BenchSuite = {
 
     const work = mkdtempSync(join(tmpdir(), 'axon-bench-data-'));
     try {
+      // 0. BarRecorder.append into typed-array buffers (no journal); the flush to Parquet is not timed
+      const recorders: BarRecorder[] = [];
+      const pr = pair(
+        () => {
+          const rec = new BarRecorder(new BarStore(join(work, `rec${recorders.length}`)));
+          recorders.push(rec);
+          const ot = spy.openTimeNs;
+          const ct = spy.closeTimeNs;
+          for (let i = 0; i < spy.length; i++) {
+            rec.append('SPY', '1m', ot[i] as bigint, ct[i] as bigint, spy.open[i] as number, spy.high[i] as number, spy.low[i] as number, spy.close[i] as number, spy.volume[i] as number);
+          }
+          return rec;
+        },
+        () => plainLoop([spy]),
+        spy.length,
+        9,
+        3,
+      );
+      await Promise.all(recorders.map((r) => r.flush()));
+      results.push({ name: 'recorder append', unit: 'bars/s', median: pr.subject, runs: 9, peer: 'typed-array loop', peerMedian: pr.peer, ratio: pr.ratio, note: `${spy.length} bars, validated, day changes queue writes that are not awaited` });
+
       const csvPath = join(work, 'x.csv');
       writeFileSync(csvPath, csv);
       let k = 0;
