@@ -129,6 +129,11 @@ describe('importCsv formats', () => {
     }
   });
 
+  it('an epoch value beyond int64 ns is a bad row, not a wrapped time', () => {
+    const text = ['timestamp,open,high,low,close,volume', '1294065000000000000,1,1,1,1,1', '99999999999999999999,1,1,1,1,1'].join('\n');
+    expect(() => parseBarsCsv(text, { symbol: 'X', timeframe: '1m', file: 'big.csv' })).toThrow(/big.csv:3 field timestamp: epoch value 99999999999999999999 is outside/);
+  });
+
   it('ISO stamps with zones and fractional seconds', () => {
     const text = [HEADER, '2011-01-03T09:30:00-05:00,1,1,1,1,1', '2011-01-03T14:31:00.000Z,1,1,1,1,1', '2011-01-03T15:32:00+0100,1,1,1,1,1', '2011-01-03 14:33:00.5+00:00,1,1,1,1,1'].join('\n');
     const { bars } = parseBarsCsv(text, { symbol: 'X', timeframe: '1m', tz: 'Asia/Tokyo' });

@@ -54,6 +54,7 @@ export interface ParsedCsv {
 const TIME_NAMES = new Set(['datetime', 'timestamp', 'date']);
 const VALUE_NAMES = ['open', 'high', 'low', 'close', 'volume'] as const;
 const TIMEFRAMES: Timeframe[] = ['1s', '1m', '5m', '15m', '30m', '1h', '1d'];
+const INT64_MAX = 9_223_372_036_854_775_807n;
 const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Z', 'GMT', 'Etc/GMT']);
 
 /** One problem found in an input row. */
@@ -370,7 +371,9 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
       else {
         const v = BigInt(txt);
         if (prevStamp === undefined) epochUnit = epochUnitNs(v);
-        stamp = v * epochUnit;
+        const ns = v * epochUnit;
+        if (ns > INT64_MAX || ns < -INT64_MAX) problem(line, timeName, `epoch value ${txt} is outside the representable range (int64 ns)`);
+        else stamp = ns;
       }
     } else {
       const err = parseIso(text, t0, t1);
