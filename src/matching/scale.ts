@@ -34,6 +34,20 @@ export function parseUnits(text: string, digits: number): number {
   return Number.isSafeInteger(v) ? v : Number.NaN;
 }
 
+/** Formats integer units of 10^-digits exactly ("6183763", 2 -> "61837.63"); `units` must be a safe integer. */
+export function formatUnits(units: number, digits: number): string {
+  if (digits === 0) return String(units);
+  const neg = units < 0;
+  const u = neg ? -units : units;
+  const d = POW10_NUMBER[digits] ?? 10 ** digits;
+  const r = u % d;
+  const q = (u - r) / d;
+  const frac = String(r);
+  return `${neg ? '-' : ''}${q}.${'0'.repeat(digits - frac.length)}${frac}`;
+}
+
+const POW10_NUMBER = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
 /**
  * Conversion between exact decimals at the API edge and the book's integer ticks and lots:
  * price = ticks x tickSize, quantity = lots x lotSize. Inside the book prices and quantities are
@@ -69,21 +83,32 @@ export class Scale {
 
   /** A positive price as whole ticks. @throws BacktestError Matching "invalid price: ..." */
   priceToTicks(price: DecimalInput): number {
+    // fast path for a tick of 10^-k and a plain decimal string; anything unusual takes the exact path
+    if (this.#tickRaw === 1n && typeof price === 'string') {
+      const t = parseUnits(price, this.#tickPrecision);
+      if (t > 0) return t;
+    }
     return toUnits(price, this.#tickRaw, this.#tickPrecision, 'price', this.tickSize);
   }
 
   /** A positive quantity as whole lots. @throws BacktestError Matching "invalid quantity: ..." */
   quantityToLots(quantity: DecimalInput): number {
+    if (this.#lotRaw === 1n && typeof quantity === 'string') {
+      const l = parseUnits(quantity, this.#lotPrecision);
+      if (l > 0) return l;
+    }
     return toUnits(quantity, this.#lotRaw, this.#lotPrecision, 'quantity', this.lotSize);
   }
 
   /** Ticks as an exact decimal string at the tick size's precision. */
   ticksToString(ticks: number): string {
+    if (this.#tickRaw === 1n && this.#tickPrecision < POW10_NUMBER.length && Number.isSafeInteger(ticks)) return formatUnits(ticks, this.#tickPrecision);
     return formatDecimal(BigInt(ticks) * this.#tickRaw, this.#tickPrecision);
   }
 
   /** Lots as an exact decimal string at the lot size's precision. */
   lotsToString(lots: number): string {
+    if (this.#lotRaw === 1n && this.#lotPrecision < POW10_NUMBER.length && Number.isSafeInteger(lots)) return formatUnits(lots, this.#lotPrecision);
     return formatDecimal(BigInt(lots) * this.#lotRaw, this.#lotPrecision);
   }
 
