@@ -13,11 +13,11 @@ function tempName(target: string, tag: string): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${sequence}`);
 }
 
-async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
+async function writeDurable(path: string, bytes: Uint8Array, sync: boolean): Promise<void> {
   const fh = await open(path, 'wx');
   try {
     await fh.writeFile(bytes);
-    await fh.sync();
+    if (sync) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -48,12 +48,14 @@ function tryUnlink(path: string): void {
 }
 
 /**
- * Writes every file to a temp file in its target directory (fsync), then renames all into place; if a
+ * Writes every file to a temp file in its target directory (fsync unless `fsync: false`: still atomic
+ * against a process crash, not against power loss), then renames all into place; if a
  * write or rename fails, removes the temps and restores every already-replaced target, so the set of
  * files is all-new or all-old. Directories must exist.
  * @throws DataError WriteFailed
  */
-export async function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook): Promise<void> {
+export async function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook, options: { fsync?: boolean } = {}): Promise<void> {
+  const sync = options.fsync !== false;
   const staged = files.map((f) => ({ path: f.path, temp: tempName(f.path, 'tmp'), backup: undefined as string | undefined }));
   let next = 0;
   let failure: { path: string; error: unknown } | undefined;
@@ -62,7 +64,7 @@ export async function commitFiles(files: readonly { path: string; bytes: Uint8Ar
       const i = next++;
       const s = staged[i] as (typeof staged)[number];
       try {
-        await writeDurable(s.temp, (files[i] as (typeof files)[number]).bytes);
+        await writeDurable(s.temp, (files[i] as (typeof files)[number]).bytes, sync);
       } catch (error) {
         failure ??= { path: s.path, error };
       }
@@ -99,5 +101,5 @@ export async function commitFiles(files: readonly { path: string; bytes: Uint8Ar
     throw new DataError('WriteFailed', `could not move ${staged[done]?.path ?? 'file'} into place, rolled back: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   for (const s of staged) if (s.backup !== undefined) tryUnlink(s.backup);
-  for (const dir of new Set(staged.map((s) => dirname(s.path)))) fsyncDir(dir);
+  if (sync) for (const dir of new Set(staged.map((s) => dirname(s.path)))) fsyncDir(dir);
 }

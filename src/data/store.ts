@@ -19,6 +19,11 @@ const DAY_FILE_RE = /^(\d{4}-\d{2}-\d{2})\.parquet$/;
 export interface BarStoreOptions {
   /** @internal test hook run before each rename of a commit (simulates crashes and failed renames) */
   beforeRename?: BeforeRenameHook;
+  /**
+   * fsync each file before its rename (default true). False keeps writes atomic against a process crash
+   * but not against power loss: for copies whose source is elsewhere, e.g. a backtest's replayed bars.
+   */
+  fsync?: boolean;
 }
 
 /** A time range over bar open times in epoch ns: `fromNs` inclusive, `toNs` exclusive; open ends are unbounded. */
@@ -71,10 +76,12 @@ function i32(a: BigInt64Array): Int32Array {
 export class BarStore {
   readonly dir: string;
   readonly #beforeRename: BeforeRenameHook | undefined;
+  readonly #fsync: boolean;
 
   constructor(dir: string, options: BarStoreOptions = {}) {
     this.dir = resolve(dir);
     this.#beforeRename = options.beforeRename;
+    this.#fsync = options.fsync !== false;
   }
 
   /** Directory of a symbol's day files. */
@@ -195,7 +202,7 @@ export class BarStore {
   /** Atomically writes planned files (all or nothing). @throws DataError WriteFailed */
   async commit(planned: readonly PlannedFile[]): Promise<void> {
     for (const p of planned) mkdirSync(this.symbolDir(p.symbol), { recursive: true });
-    await commitFiles(planned, this.#beforeRename);
+    await commitFiles(planned, this.#beforeRename, { fsync: this.#fsync });
   }
 
   /**
@@ -256,8 +263,15 @@ export class BarStore {
     const merge = new DayMerge(k);
     let out = newBatch(syms, timeframes, batchSize);
     let fill = 0;
-    for (const date of allDays) {
-      const loaded = await Promise.all(syms.map((s, j) => ((daySets[j] as Set<string>).has(date) ? this.#readRange(s, date, options) : undefined)));
+    const load = (date: string) => Promise.all(syms.map((s, j) => ((daySets[j] as Set<string>).has(date) ? this.#readRange(s, date, options) : undefined)));
+    // the next day's files load while this day's bars are consumed
+    let next = allDays.length > 0 ? load(allDays[0] as string) : undefined;
+    for (let d = 0; d < allDays.length; d++) {
+      const date = allDays[d] as string;
+      const loaded = await (next as ReturnType<typeof load>);
+      next = d + 1 < allDays.length ? load(allDays[d + 1] as string) : undefined;
+      // a rejected prefetch is rethrown when awaited; keep it from being reported as unhandled meanwhile
+      next?.catch(() => undefined);
       merge.start(loaded, utcDayStartNs(date));
       for (;;) {
         fill = merge.fill(out, fill);
