@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { L2MatchingEngine } from './engines.js';
 import { BacktestError } from './errors.js';
+import { limitOrder, marketOrder } from './orders.js';
 import { BUY, OrderBook, SELL, type SideCode, type TifCode } from './order-book.js';
 
 /** The obviously correct book: one array per side, sorted by price then arrival, matched by a scan. */
@@ -186,5 +188,46 @@ describe('OrderBook', () => {
     expect(fillsOf(b).map((f) => f[0])).toEqual(big);
     expect(b.orderCount).toBe(0);
     expect(b.cancel(2 ** 40)).toBe(-1);
+  });
+});
+
+describe('L2MatchingEngine (decimal API) against the naive reference book', () => {
+  it('gives identical fills and remaining book through submit, cancel and modify', () => {
+    const px = (t: number) => (t / 100).toFixed(2);
+    const qty = (l: number) => (l / 1000).toFixed(3);
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 150 }), (ops) => {
+        const e = new L2MatchingEngine({ tickSize: '0.01', lotSize: '0.001', symbol: 'X' });
+        const ref = new NaiveBook();
+        let nextId = 1;
+        for (const op of ops) {
+          let got: { fills: [number, string, string][]; remaining: string };
+          let want: { fills: [number, number, number][]; remaining: number };
+          if (op.k === 'add' || op.k === 'market') {
+            const id = nextId++;
+            const side = op.side === BUY ? 'Buy' : 'Sell';
+            const tif = (['GTC', 'IOC', 'FOK'] as const)[op.k === 'market' ? 1 : op.tif];
+            const r = e.submit(op.k === 'market' ? marketOrder(id, 'X', side, qty(op.lots)) : limitOrder(id, 'X', side, px(op.price), qty(op.lots), tif));
+            got = { fills: r.fills.map((f) => [f.makerOrderId, f.price, f.quantity]), remaining: r.remainingQuantity };
+            want = ref.submit(id, op.side, op.k === 'market' ? (op.side === BUY ? Infinity : -Infinity) : op.price, op.lots, op.k === 'market' ? 1 : op.tif);
+          } else {
+            const live = ref.dump();
+            if (live.length === 0) continue;
+            const target = live[op.pick % live.length] as [number, SideCode, number, number];
+            if (op.k === 'cancel') {
+              expect(e.cancel(target[0])).toBe(qty(ref.cancel(target[0])));
+              continue;
+            }
+            const price = Math.max(1, target[2] + op.dPrice);
+            const r = e.modify(target[0], { price: px(price), quantity: qty(op.lots) });
+            got = { fills: r.fills.map((f) => [f.makerOrderId, f.price, f.quantity]), remaining: r.remainingQuantity };
+            want = ref.modify(target[0], price, op.lots) as { fills: [number, number, number][]; remaining: number };
+          }
+          expect(got).toEqual({ fills: want.fills.map(([m, p, l]) => [m, px(p), qty(l)]), remaining: qty(want.remaining) });
+        }
+        expect(e.exportEntries().map((x) => [x.orderId, x.side === 'Buy' ? BUY : SELL, x.price, x.quantity])).toEqual(ref.dump().map(([id, s, p, l]) => [id, s, px(p), qty(l)]));
+      }),
+      { numRuns: 150 },
+    );
   });
 });

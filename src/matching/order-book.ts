@@ -151,7 +151,8 @@ export class OrderBook {
   /**
    * Submits an order: matches it against the opposite side in price-time priority, then rests the
    * remainder (GTC) or drops it (IOC, FOK). A market order is an IOC at price Infinity (buy) or
-   * -Infinity (sell). Fills land in `fills`; returns the lots not filled.
+   * -Infinity (sell). Fills land in `fills`; returns the lots not filled. This is the trusted fast
+   * path: lots must be positive integers and prices integers (the engines validate before calling).
    * @throws BacktestError Matching on a duplicate resting id
    */
   submit(id: number, side: SideCode, priceTicks: number, lots: number, tif: TifCode): number {
