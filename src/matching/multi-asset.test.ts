@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MultiAssetMatchingEngine } from './multi-asset.js';
 import { limitOrder, marketOrder } from './orders.js';
@@ -115,5 +116,44 @@ describe('cross-asset arbitrage', () => {
     expect(m.detectArbitrage().map((o) => o.direction)).toEqual(['sell_cross']);
     expect(() => m.registerCrossPair({ cross: 'ETH-BTC', numerator: 'SOL-USDT', denominator: 'BTC-USDT' })).toThrow('[MatchingL3] invalid cross-asset params: asset not registered: SOL-USDT');
     expect(() => m.registerCrossPair({ cross: 'ETH-BTC', numerator: 'ETH-BTC', denominator: 'BTC-USDT' })).toThrow('[MatchingL3] invalid cross-asset params');
+  });
+});
+
+describe('batch auction properties', () => {
+  it('the clearing price maximizes executable volume, and fills conserve quantity at that one price', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 95, max: 105 }), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 40 }),
+        (orders) => {
+          const m = new MultiAssetMatchingEngine();
+          m.registerAsset('X', { tickSize: '1', lotSize: '1' });
+          orders.forEach(([buy, price, lots], i) => m.submitAuction(limitOrder(i + 1, 'X', buy ? 'Buy' : 'Sell', String(price), String(lots))));
+          const r = m.runAuction('X');
+          const volumeAt = (p: number) =>
+            Math.min(
+              orders.filter(([b, q]) => b && q >= p).reduce((a, o) => a + o[2], 0),
+              orders.filter(([b, q]) => !b && q <= p).reduce((a, o) => a + o[2], 0),
+            );
+          const best = Math.max(...orders.map(([, p]) => volumeAt(p)));
+          expect(Number(r.matchedQuantity)).toBe(best);
+          if (best === 0) {
+            expect(r.clearingPrice).toBeUndefined();
+            return;
+          }
+          const clearing = Number(r.clearingPrice);
+          expect(volumeAt(clearing)).toBe(best);
+          expect(r.fills.every((f) => f.price === r.clearingPrice)).toBe(true);
+          expect(r.fills.reduce((a, f) => a + Number(f.quantity), 0)).toBe(best);
+          // every fill pairs a buy limit at or above the price with a sell limit at or below it
+          for (const f of r.fills) {
+            const [b, s] = f.takerSide === 'BUY' ? [f.takerOrderId, f.makerOrderId] : [f.makerOrderId, f.takerOrderId];
+            const bo = orders[b - 1] as [boolean, number, number];
+            const so = orders[s - 1] as [boolean, number, number];
+            expect(bo[0] && !so[0] && bo[1] >= clearing && so[1] <= clearing).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
