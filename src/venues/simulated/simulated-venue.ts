@@ -1,4 +1,5 @@
-import { Price, Quantity, divRound, formatDecimal, pow10 } from '../../core/decimal.js';
+import { Price, Quantity, divRound, formatDecimal, pow10, type DecimalInput } from '../../core/decimal.js';
+import { CoreError } from '../../core/errors.js';
 import { Money } from '../../core/money.js';
 import type { ClientOrderId, TradeId, VenueOrderId } from '../../core/ids.js';
 import type { Bar } from '../../model/bar.js';
@@ -323,6 +324,40 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   balanceReport(): Promise<BalanceReport> {
     return Promise.resolve(Object.freeze({ balances: new Map(this.#cash) }));
+  }
+
+  /**
+   * Changes the position in `symbol` by the signed `delta` (e.g. '-5') without an order and without moving
+   * cash (a transfer, corporate action or manual trade the engine did not cause), then emits
+   * 'position-changed' with the new signed quantity. Added quantity is valued at `price` for the average
+   * entry price, by default the close of the symbol's last bar.
+   * @throws SimulatedVenueError UnknownInstrument; CoreError InvalidArgument when `delta` is zero or off the
+   * lot size, or no price is known for added quantity
+   */
+  adjustPosition(symbol: string, delta: DecimalInput, options: { price?: DecimalInput } = {}): void {
+    const b = this.#books.get(symbol);
+    if (b === undefined) throw new SimulatedVenueError('UnknownInstrument', `cannot adjust the position in ${symbol}, which is not one of this venue's instruments`);
+    const d = rawAt(delta, b.sp);
+    if (d === undefined || d === 0n || d % b.lot !== 0n) {
+      throw new CoreError('InvalidArgument', `position adjustment ${String(delta)} for ${symbol} must be a non-zero multiple of the lot size ${b.instrument.lotSize.toString()}`);
+    }
+    const before = b.position;
+    const after = before + d;
+    const adds = after !== 0n && (before === 0n || (before > 0n) !== (after > 0n) || (d > 0n) === (before > 0n));
+    let px = 0n;
+    if (adds) {
+      const given = options.price === undefined ? undefined : rawAt(options.price, b.pp);
+      if (options.price !== undefined && (given === undefined || given <= 0n)) {
+        throw new CoreError('InvalidArgument', `adjustment price ${String(options.price)} for ${symbol} is not a positive price at ${b.pp} decimals`);
+      }
+      const last = b.lastBar === undefined ? undefined : this.#prices(b, b.lastBar).close;
+      const chosen = given ?? last;
+      if (chosen === undefined) throw new CoreError('InvalidArgument', `no price known for ${symbol} to value the added position: pass options.price or show the venue a bar first`);
+      px = chosen;
+    }
+    this.#applyPosition(b, d, px);
+    this.#emit({ kind: 'position-changed', symbol, signedQty: formatDecimal(b.position, b.sp), tsEvent: this.#now, tsInit: this.#now });
+    this.#flush();
   }
 
   #report(o: SimOrder): OrderReport {
