@@ -113,6 +113,7 @@ function toNs(t: TimestampInput, where: string): bigint {
  * known. An event that fails (an unknown order id) is recorded as a rejection and the loop goes on.
  */
 export class BacktestEngine {
+  /** Starting cash in the account currency. */
   readonly initialCash: Money;
   readonly #options: BacktestOptions;
   readonly #queue: { ns: bigint; seq: number; event: BacktestEvent }[] = [];

@@ -36,6 +36,7 @@ export interface ImpactConfig {
  * `permanentFraction` of its impact is added to the signed permanent offset (buys up, sells down).
  */
 export class ImpactedMatchingEngine extends L2MatchingEngine {
+  /** The frozen impact configuration. */
   readonly config: ImpactConfig;
   #permanentTicks = 0;
   readonly #impact: ImpactFunction;

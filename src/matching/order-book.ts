@@ -14,9 +14,13 @@ export type TifCode = 0 | 1 | 2;
  * nothing; `count` entries are valid until the next operation.
  */
 export class FillBuffer {
+  /** Valid entries. */
   count = 0;
+  /** Resting order id of each fill. */
   makerIds = new Float64Array(64);
+  /** Price of each fill in ticks (the maker's price). */
   priceTicks = new Float64Array(64);
+  /** Lots of each fill. */
   lots = new Float64Array(64);
 
   /** Appends one fill. */
@@ -70,6 +74,7 @@ export interface QueueLocation {
  * finds an order by id. Nothing is allocated per operation once the pools are warm.
  */
 export class OrderBook {
+  /** Fills of the last submit. */
   readonly fills = new FillBuffer();
   #oId = new Float64Array(1024);
   #oLots = new Float64Array(1024);
