@@ -142,6 +142,8 @@ class SymbolState {
   lastClose = Number.NaN;
   /** float mirror of the signed position, for equity marking only */
   qtyF = 0;
+  /** the close last given to the portfolio as this symbol's mark */
+  markedClose = Number.NaN;
   nextAnchorNs = -1n;
   trade: OpenTrade | undefined;
   entryOrder: ClientOrderId | undefined;
@@ -213,6 +215,9 @@ export class Engine {
   #eqValue = new Float64Array(GROW);
   #eqExposure = new Float64Array(GROW);
   #eqLen = 0;
+  #eqLastT = -1n;
+  /** marks for the risk engine's portfolio limits are needed only when such limits are configured */
+  readonly #riskNeedsMarks: boolean;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -230,6 +235,8 @@ export class Engine {
     this.#tpPct = cfg.exits.take_profit_pct;
     this.#slPct = cfg.exits.stop_loss_pct;
     this.#lotPrecision = Decimal.of(cfg.sizing.fractional_lot).precision;
+    this.#riskNeedsMarks =
+      cfg.risk.max_total_exposure !== undefined || cfg.risk.max_leverage !== undefined || cfg.risk.max_concentration !== undefined || cfg.risk.max_position_per_instrument !== undefined;
     this.oms = new OrderManager({
       clock: deps.clock,
       idGenerator: seededUuid(deps.rng.fork('oms')),
@@ -367,7 +374,7 @@ export class Engine {
   #recordEquity(t: bigint): void {
     const exposure = this.#equityF > 0 ? this.#grossF / this.#equityF : 0;
     const n = this.#eqLen;
-    if (n > 0 && this.#eqTime[n - 1] === t) {
+    if (n > 0 && this.#eqLastT === t) {
       this.#eqValue[n - 1] = this.#equityF;
       this.#eqExposure[n - 1] = exposure;
       return;
@@ -383,6 +390,7 @@ export class Engine {
       this.#eqExposure = grow(this.#eqExposure, (k) => new Float64Array(k));
     }
     this.#eqTime[n] = t;
+    this.#eqLastT = t;
     this.#eqValue[n] = this.#equityF;
     this.#eqExposure[n] = exposure;
     this.#eqLen = n + 1;
@@ -403,9 +411,10 @@ export class Engine {
     if (this.#cooldowns.isCooling(st.symbol, st.index)) return skip('cooldown after stop loss');
     const inst = st.instrument;
     const price = priceFromFloat(close, inst.pricePrecision);
-    this.#markHeld();
     const portfolio = this.oms.portfolio;
-    const equity = Money.of(portfolio.equity(this.#currency), this.#currency);
+    if (this.#riskNeedsMarks) this.#markHeld();
+    // equity for sizing: cash (exact) plus positions at their last closes, to the cent; the sized quantity is exact
+    const equity = Money.of(this.#equityF.toFixed(2), this.#currency);
     const freeCash = Money.of(portfolio.cashBalance(this.#currency), this.#currency);
     const decision = this.#sizer.size({ equity, freeCash, price, instrument: inst });
     if (decision.kind === 'none') return skip(decision.reason);
@@ -431,7 +440,11 @@ export class Engine {
 
   #markHeld(): void {
     const portfolio = this.oms.portfolio;
-    for (const h of this.#held) portfolio.setMark(h.symbol, Decimal.of(shortestString(h.lastClose)));
+    for (const h of this.#held) {
+      if (h.markedClose === h.lastClose) continue;
+      portfolio.setMark(h.symbol, Decimal.of(shortestString(h.lastClose)));
+      h.markedClose = h.lastClose;
+    }
   }
 
   #exit(st: SymbolState, reason: string, _close: number): void {

@@ -41,21 +41,20 @@ export class KillSwitch {
     this.#config = config;
   }
 
-  #dayIndex = Number.NaN;
+  #dayEnd = -1n;
 
   /** Feeds the equity at `timeNs`; rolls the day and week. Returns true when entries are blocked. */
   update(timeNs: bigint, equity: number): boolean {
     const s = this.#s;
-    const dayIndex = Number(timeNs / 86_400_000_000_000n);
-    if (dayIndex !== this.#dayIndex) this.#roll(timeNs, equity, dayIndex);
+    if (timeNs >= this.#dayEnd || timeNs < this.#dayEnd - 86_400_000_000_000n) this.#roll(timeNs, equity);
     const { dailyLossPct, weeklyLossPct } = this.#config;
     if (dailyLossPct !== undefined && !s.trippedDaily && equity < s.dayStartEquity * (1 - dailyLossPct / 100)) s.trippedDaily = true;
     if (weeklyLossPct !== undefined && !s.trippedWeekly && equity < s.weekStartEquity * (1 - weeklyLossPct / 100)) s.trippedWeekly = true;
     return s.trippedDaily || s.trippedWeekly;
   }
 
-  #roll(timeNs: bigint, equity: number, dayIndex: number): void {
-    this.#dayIndex = dayIndex;
+  #roll(timeNs: bigint, equity: number): void {
+    this.#dayEnd = (timeNs / 86_400_000_000_000n + 1n) * 86_400_000_000_000n;
     const s = this.#s;
     const keys = periodKeys(timeNs);
     if (keys.day !== s.dayKey) {
@@ -87,6 +86,6 @@ export class KillSwitch {
 
   restore(state: KillSwitchState): void {
     this.#s = { ...state };
-    this.#dayIndex = Number.NaN;
+    this.#dayEnd = -1n;
   }
 }
