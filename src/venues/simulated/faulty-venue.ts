@@ -275,6 +275,8 @@ export class FaultyVenue implements BarDrivenVenue {
     } finally {
       this.#callSymbol = undefined;
     }
+    // the common bar: nothing produced, nothing held, no allocation
+    if (this.#collected.length === 0 && this.#held.length === 0) return;
     this.#publish(this.#releaseEvents(false));
   }
 
