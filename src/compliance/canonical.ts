@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { ComplianceError } from './errors.js';
+
+/** A value the canonical encoding accepts after `toJSON` is applied: JSON data plus `bigint`. */
+export type CanonicalValue = null | boolean | number | string | bigint | readonly CanonicalValue[] | { readonly [key: string]: CanonicalValue };
+
+/**
+ * The one canonical text encoding that audit hashes are computed over (and that `event_json` stores):
+ * JSON without whitespace, object keys sorted by UTF-16 code units (as `Array.prototype.sort`),
+ * properties whose value is `undefined` omitted, strings and keys escaped by `JSON.stringify`
+ * (lone surrogates as `\udXXX`), numbers as `JSON.stringify` writes them (finite only; `-0` is `0`),
+ * and a bigint as its decimal digits followed by `n` (`1n`), so `"1"`, `1` and `1n` all differ.
+ * An object with a `toJSON` method (Decimal, Price, Money, Date) is encoded as what it returns.
+ * @throws ComplianceError SerializationError naming the path of a value that has no encoding: a
+ *   non-finite number, a function, a symbol, `undefined` outside an object, a cycle, or an object
+ *   that is neither plain nor an array and has no `toJSON`
+ */
+export function encodeCanonical(value: unknown, path = 'value'): string {
+  return encode(value, path, []);
+}
+
+function encode(value: unknown, path: string, stack: object[]): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `${value.toString()}n`;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${path}: ${String(value)} has no canonical encoding (finite numbers only)`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${path}: circular reference`);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return encode((toJSON as () => unknown).call(value), path, [...stack, value]);
+      stack.push(value);
+      try {
+        if (Array.isArray(value)) {
+          const parts: string[] = [];
+          for (let i = 0; i < value.length; i++) parts.push(encode(value[i], `${path}[${i}]`, stack));
+          return `[${parts.join(',')}]`;
+        }
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+          throw new ComplianceError('SerializationError', `${path}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
+        }
+        const keys = Object.keys(value).sort();
+        const parts: string[] = [];
+        for (const k of keys) {
+          const v = (value as Record<string, unknown>)[k];
+          if (v === undefined) continue;
+          parts.push(`${JSON.stringify(k)}:${encode(v, `${path}.${k}`, stack)}`);
+        }
+        return `{${parts.join(',')}}`;
+      } finally {
+        stack.pop();
+      }
+    }
+    default:
+      throw new ComplianceError('SerializationError', `${path}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
+  }
+}
+
+/**
+ * Parses canonical text back into frozen plain data (bigints for `…n` tokens); the result
+ * re-encodes to the same text only when the input was canonical, which callers check.
+ * @throws ComplianceError SerializationError naming the offset of the first syntax error
+ */
+export function decodeCanonical(text: string): CanonicalValue {
+  const p = new Parser(text);
+  const v = p.value();
+  p.skipSpace();
+  if (p.pos !== text.length) p.fail('trailing characters');
+  return v;
+}
+
+const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+class Parser {
+  pos = 0;
+  constructor(readonly text: string) {}
+
+  fail(what: string): never {
+    throw new ComplianceError('SerializationError', `canonical text: ${what} at offset ${this.pos}`);
+  }
+
+  // canonical text has no whitespace; accepting it lets the caller report "not canonical" rather than "unreadable"
+  skipSpace(): void {
+    while (this.pos < this.text.length && ' \t\n\r'.includes(this.text[this.pos] as string)) this.pos++;
+  }
+
+  value(): CanonicalValue {
+    this.skipSpace();
+    const c = this.text[this.pos];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    if (this.text.startsWith('null', this.pos)) return this.word('null', null);
+    if (this.text.startsWith('true', this.pos)) return this.word('true', true);
+    if (this.text.startsWith('false', this.pos)) return this.word('false', false);
+    NUMBER_RE.lastIndex = this.pos;
+    const m = NUMBER_RE.exec(this.text);
+    if (m === null) this.fail(c === undefined ? 'unexpected end' : `unexpected ${JSON.stringify(c)}`);
+    const token = m[0];
+    this.pos += token.length;
+    if (this.text[this.pos] === 'n') {
+      if (!/^-?\d+$/.test(token)) this.fail('bigint with a fraction or exponent');
+      this.pos++;
+      return BigInt(token);
+    }
+    return JSON.parse(token) as number;
+  }
+
+  word<T>(w: string, v: T): T {
+    this.pos += w.length;
+    return v;
+  }
+
+  string(): string {
+    const start = this.pos;
+    this.pos++;
+    for (;;) {
+      const c = this.text[this.pos];
+      if (c === undefined) this.fail('unterminated string');
+      if (c === '\\') this.pos += 2;
+      else if (c === '"') break;
+      else this.pos++;
+    }
+    this.pos++;
+    try {
+      return JSON.parse(this.text.slice(start, this.pos)) as string;
+    } catch {
+      this.pos = start;
+      return this.fail('bad string');
+    }
+  }
+
+  array(): CanonicalValue {
+    this.pos++;
+    const out: CanonicalValue[] = [];
+    this.skipSpace();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return Object.freeze(out);
+    }
+    for (;;) {
+      out.push(this.value());
+      this.skipSpace();
+      const c = this.text[this.pos++];
+      if (c === ']') return Object.freeze(out);
+      if (c !== ',') {
+        this.pos--;
+        this.fail('expected , or ]');
+      }
+    }
+  }
+
+  object(): CanonicalValue {
+    this.pos++;
+    const out: Record<string, CanonicalValue> = {};
+    this.skipSpace();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return Object.freeze(out);
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.text[this.pos] !== '"') this.fail('expected a key');
+      const k = this.string();
+      this.skipSpace();
+      if (this.text[this.pos++] !== ':') {
+        this.pos--;
+        this.fail('expected :');
+      }
+      if (Object.hasOwn(out, k)) this.fail(`duplicate key ${JSON.stringify(k)}`);
+      // defineProperty: a "__proto__" key must become data, not the prototype
+      Object.defineProperty(out, k, { value: this.value(), enumerable: true, writable: true, configurable: true });
+      this.skipSpace();
+      const c = this.text[this.pos++];
+      if (c === '}') return Object.freeze(out);
+      if (c !== ',') {
+        this.pos--;
+        this.fail('expected , or }');
+      }
+    }
+  }
+}
+
+/** SHA-256 of the UTF-8 bytes of `text`, as 64 lowercase hex digits. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+import { encodeCanonical } from './canonical.js';
+import { GENESIS_HASH } from './entry.js';
+import type { AuditEntry, AuditHead, AuditSink } from './entry.js';
+import { ComplianceError } from './errors.js';
+
+/** One row of the `audit` table as SQLite returns it. */
+export interface AuditRow {
+  seq: unknown;
+  ts_ns: unknown;
+  kind: unknown;
+  subject: unknown;
+  from_state: unknown;
+  to_state: unknown;
+  reason: unknown;
+  event_json: unknown;
+  prev_hash: unknown;
+  hash: unknown;
+}
+
+/** DDL of the audit tables; `audit_anchor` holds the head in one row (id = 1) that moves with every append. */
+export const AUDIT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  ts_ns TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT,
+  reason TEXT NOT NULL,
+  event_json TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_anchor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+`;
+
+/** Columns in the order `readAuditRows` selects them. */
+export const AUDIT_COLUMNS = 'seq, ts_ns, kind, subject, from_state, to_state, reason, event_json, prev_hash, hash';
+
+/** Every row of `audit` in physical (rowid) order, which is what verification must look at. */
+export function readAuditRows(db: Database.Database): AuditRow[] {
+  return db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit ORDER BY rowid`).all() as AuditRow[];
+}
+
+/** The `audit_anchor` row, or undefined when it is missing or not a well-formed head. */
+export function readAuditAnchor(db: Database.Database): AuditHead | undefined {
+  const row = db.prepare('SELECT seq, hash FROM audit_anchor WHERE id = 1').get() as { seq: unknown; hash: unknown } | undefined;
+  if (row === undefined || typeof row.seq !== 'number' || !Number.isSafeInteger(row.seq) || row.seq < 0 || typeof row.hash !== 'string') return undefined;
+  return { seq: row.seq, hash: row.hash };
+}
+
+/**
+ * Stores a trail in a better-sqlite3 database (the run's state.sqlite). Each append is one insert plus a
+ * compare-and-set of the anchor: inside the owner's open transaction when there is one, else in its own.
+ * Journal mode and synchronous level are the database owner's choice.
+ */
+export class SqliteAuditSink implements AuditSink {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement;
+  readonly #advance: Database.Statement;
+  readonly #rewind: Database.Statement;
+  readonly #appendInOwnTransaction: (entry: AuditEntry) => void;
+
+  /**
+   * Creates the tables when missing and checks that the stored head matches the last stored entry.
+   * @throws ComplianceError AuditIntegrityFailed when the anchor is missing, malformed or disagrees with the last entry
+   */
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const create = (): void => {
+      db.exec(AUDIT_SCHEMA);
+      db.prepare('INSERT OR IGNORE INTO audit_anchor (id, seq, hash) SELECT 1, 0, ? WHERE NOT EXISTS (SELECT 1 FROM audit)').run(GENESIS_HASH);
+    };
+    if (db.inTransaction) create();
+    else db.transaction(create)();
+    const anchor = readAuditAnchor(db);
+    const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: unknown } | undefined;
+    if (anchor === undefined) throw new ComplianceError('AuditIntegrityFailed', 'audit_anchor has no well-formed row although the audit table has entries');
+    const lastSeq = last?.seq ?? 0;
+    const lastHash = last === undefined ? GENESIS_HASH : last.hash;
+    if (anchor.seq !== lastSeq || anchor.hash !== lastHash) {
+      throw new ComplianceError('AuditIntegrityFailed', `audit_anchor (seq ${anchor.seq}) disagrees with the last stored audit entry (seq ${lastSeq}); run axon audit verify`);
+    }
+    this.#insert = db.prepare(`INSERT INTO audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#advance = db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?');
+    this.#rewind = db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1');
+    this.#appendInOwnTransaction = db.transaction((entry: AuditEntry) => this.#write(entry));
+  }
+
+  head(): AuditHead {
+    const anchor = readAuditAnchor(this.#db);
+    if (anchor === undefined) throw new ComplianceError('AuditIntegrityFailed', 'audit_anchor has no well-formed row');
+    return anchor;
+  }
+
+  append(entry: AuditEntry): void {
+    if (this.#db.inTransaction) this.#write(entry);
+    else this.#appendInOwnTransaction(entry);
+  }
+
+  #write(entry: AuditEntry): void {
+    const moved = this.#advance.run(entry.seq, entry.hash, entry.seq - 1, entry.prevHash);
+    if (moved.changes !== 1) {
+      throw new ComplianceError('AuditConflict', `audit entry seq ${entry.seq} does not extend the stored head (seq ${this.head().seq})`);
+    }
+    try {
+      this.#insert.run(
+        entry.seq,
+        entry.tsNs.toString(),
+        entry.kind,
+        entry.subject,
+        entry.fromState ?? null,
+        entry.toState ?? null,
+        entry.reason,
+        entry.event === undefined ? null : encodeCanonical(entry.event, 'event'),
+        entry.prevHash,
+        entry.hash,
+      );
+    } catch (e) {
+      // inside the owner's transaction nothing rolls this back for us: put the anchor back by hand
+      this.#rewind.run(entry.seq - 1, entry.prevHash);
+      throw new ComplianceError('StorageError', `audit entry seq ${entry.seq} could not be stored: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+}
