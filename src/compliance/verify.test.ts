@@ -9,7 +9,7 @@ import { ComplianceError } from './errors.js';
 import { AuditTrail } from './trail.js';
 import { verifyAudit } from './verify.js';
 
-const eventValue: fc.Arbitrary<CanonicalValue> = fc.letrec((tie) => ({
+const eventValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
     fc.constant(null),
@@ -20,7 +20,7 @@ const eventValue: fc.Arbitrary<CanonicalValue> = fc.letrec((tie) => ({
     fc.array(tie('value'), { maxLength: 3 }),
     fc.dictionary(fc.string({ maxLength: 5 }), tie('value'), { maxKeys: 3 }),
   ),
-})).value;
+})).value as fc.Arbitrary<CanonicalValue>;
 
 const fieldsArb: fc.Arbitrary<AuditFields> = fc.record(
   {
