@@ -59,11 +59,19 @@ function describe(v: object): string {
   return ctor !== undefined && ctor !== '' ? `a ${ctor}` : 'an object with a custom prototype';
 }
 
+let scratch = new Float64Array(256);
+let scratchBytes = Buffer.from(scratch.buffer);
+
 function packNumbers(arr: readonly number[]): string {
-  const f = new Float64Array(arr);
-  const buf = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
-  if (!LITTLE_ENDIAN) buf.swap64();
-  return buf.toString('base64');
+  const n = arr.length;
+  if (n > scratch.length) {
+    scratch = new Float64Array(Math.max(n, scratch.length * 2));
+    scratchBytes = Buffer.from(scratch.buffer);
+  }
+  // one reused buffer: allocating a typed array per window cost more than the encoding itself
+  for (let i = 0; i < n; i++) scratch[i] = arr[i] as number;
+  if (!LITTLE_ENDIAN) scratchBytes.subarray(0, n * 8).swap64();
+  return scratchBytes.toString('base64', 0, n * 8);
 }
 
 function allNumbers(arr: readonly unknown[]): boolean {

@@ -75,6 +75,7 @@ describe('StateStore: opening', () => {
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(s.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(s.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(s.db.pragma('page_size', { simple: true })).toBe(16_384);
     expect(s.createdNs).toBe(1_700_000_000_000_000_000n);
     s.close();
     const again = openStore({ create: false });
@@ -136,7 +137,7 @@ describe('StateStore: opening', () => {
     const whole = readFileSync(file);
     const size = statSync(file).size;
     expect(size).toBeGreaterThan(40_000);
-    for (const cut of [Math.floor(size / 2), size - 4096, 4096, 60]) {
+    for (const cut of [Math.floor(size / 2), size - 4096, size - 16_384, size - 1, 16_384, 4096, 60]) {
       writeFileSync(file, whole);
       truncateSync(file, cut);
       const e = stateErrorOf(() => openStore({ create: false }));

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { parseDecimal } from '../../core/decimal.js';
 import { AxonError } from '../../core/errors.js';
@@ -14,6 +14,8 @@ export const STATE_SCHEMA_VERSION = 1;
 export const CHECKPOINTS_KEPT = 3;
 /** Status an intent gets when none is given. */
 export const INITIAL_INTENT_STATUS = 'PENDING';
+/** SQLite page size of a new store, bytes. */
+export const STATE_PAGE_SIZE = 16_384;
 /** SQLite application_id of a state store ("AXst"), so another SQLite file is never taken for one. */
 export const STATE_APPLICATION_ID = 0x41587374;
 
@@ -393,6 +395,9 @@ export class StateStore {
     if (tables.length === 0) {
       if (!options.create) throw new StateError('CheckpointCorrupt', `${path} is an empty file, not a state store`);
       const createdNs = options.createdNs ?? new LiveClock().now();
+      // a checkpoint is megabytes of overflow pages: 16 KiB pages write it about 3x faster than 4 KiB
+      // (measured in bench/suites/checkpoint.ts) while an intent commit stays well under a millisecond
+      db.pragma(`page_size = ${STATE_PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
@@ -406,6 +411,7 @@ export class StateStore {
       })();
       return createdNs;
     }
+    StateStore.#checkSize(db, path);
     const appId = db.pragma('application_id', { simple: true }) as number;
     const missing = TABLES.filter((t) => !tables.includes(t));
     if (appId !== STATE_APPLICATION_ID || missing.length > 0) {
@@ -429,6 +435,19 @@ export class StateStore {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     return BigInt(created);
+  }
+
+  static #checkSize(db: Database.Database, path: string): void {
+    // quick_check does not read overflow pages, so a cut in the middle of checkpoint data passes it;
+    // SQLite writes whole pages, and without a WAL holding newer pages the file covers every page
+    const size = statSync(path).size;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pageCount = db.pragma('page_count', { simple: true }) as number;
+    const wal = `${path}-wal`;
+    const walEmpty = !existsSync(wal) || statSync(wal).size === 0;
+    if (size % pageSize !== 0 || (walEmpty && size < pageCount * pageSize)) {
+      throw new StateError('CheckpointCorrupt', `${path} is truncated: ${size} bytes, but it holds ${pageCount} pages of ${pageSize} bytes`);
+    }
   }
 
   /**
