@@ -266,7 +266,8 @@ export class FaultyVenue implements BarDrivenVenue {
     this.#callSymbol = bar.symbol;
     try {
       this.inner.onBar(bar);
-      if (this.#lastClose === undefined || bar.closeTimeNs > this.#lastClose) {
+      // bar times matter only for delays; skipping the bigint compare keeps idle bars cheap
+      if (this.faults.delayEvent > 0 && (this.#lastClose === undefined || bar.closeTimeNs > this.#lastClose)) {
         this.#lastClose = bar.closeTimeNs;
         this.#tick++;
       }
@@ -418,6 +419,12 @@ export class FaultyVenue implements BarDrivenVenue {
 
   /** Applies the per-event faults to what the inner venue produced, reorders the batch, and delivers it after `due`. */
   #publish(due: VenueEvent[]): void {
+    const f = this.faults;
+    if (f.dropEvent === 0 && f.delayEvent === 0 && f.duplicateEvent === 0 && f.reorderBatch === 0) {
+      const events = this.#take();
+      this.#dispatch(due.length === 0 ? events : [...due, ...events]);
+      return;
+    }
     const batch = due;
     for (const e of this.#take()) {
       const subject = 'clientOrderId' in e ? e.clientOrderId : e.symbol;
