@@ -34,8 +34,47 @@ export function pow10(n: number): bigint {
 
 const DECIMAL_RE = /^([+-])?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
+/**
+ * The common short form `[+-]digits[.digits]` with at most 15 digits in all, read with float
+ * arithmetic (exact below 2^53) and no regex; undefined for anything else (the general path decides).
+ */
+function parseShort(text: string): [bigint, number] | undefined {
+  const n = text.length;
+  if (n === 0 || n > 17) return undefined;
+  let i = 0;
+  let negative = false;
+  const first = text.charCodeAt(0);
+  if (first === 45) {
+    negative = true;
+    i = 1;
+  } else if (first === 43) {
+    i = 1;
+  }
+  let value = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === 46 && fraction < 0) {
+      fraction = 0;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  return [BigInt(negative ? -value : value), fraction < 0 ? 0 : fraction];
+}
+
 /** Parses a decimal string into `[raw, precision]`, exactly; throws `InvalidDecimal`. */
 export function parseDecimal(text: string): [bigint, number] {
+  return parseShort(text) ?? parseGeneral(text);
+}
+
+function parseGeneral(text: string): [bigint, number] {
   const m = DECIMAL_RE.exec(text);
   if (m === null || (m[2] === undefined && (m[3] === undefined || m[3] === ''))) {
     throw new CoreError('InvalidDecimal', `not a decimal number: ${JSON.stringify(text)}`);
@@ -135,6 +174,18 @@ export function toRawParts(input: DecimalInput): [bigint, number] {
   return [input.raw, input.precision];
 }
 
+interface RawParts {
+  readonly raw: bigint;
+  readonly precision: number;
+}
+
+/** A decimal object as is (no copy), anything else parsed by toRawParts. */
+function asRaw(input: DecimalInput): RawParts {
+  if (typeof input === 'object') return input;
+  const [raw, precision] = toRawParts(input);
+  return { raw, precision };
+}
+
 /** Shared behaviour of Decimal, Price and Quantity: an immutable scaled integer. */
 export abstract class DecimalValue {
   /** The scaled integer: value = raw / 10^precision. */
@@ -152,21 +203,29 @@ export abstract class DecimalValue {
 
   /** Sum at precision max(p1, p2); exact. */
   add(other: DecimalInput): this {
-    const [r, p] = toRawParts(other);
+    const o = asRaw(other);
+    const r = o.raw;
+    const p = o.precision;
+    if (p === this.precision) return this.make(this.raw + r, p);
     const q = Math.max(this.precision, p);
     return this.make(rescale(this.raw, this.precision, q) + rescale(r, p, q), q);
   }
 
   /** Difference at precision max(p1, p2); exact. */
   sub(other: DecimalInput): this {
-    const [r, p] = toRawParts(other);
+    const o = asRaw(other);
+    const r = o.raw;
+    const p = o.precision;
+    if (p === this.precision) return this.make(this.raw - r, p);
     const q = Math.max(this.precision, p);
     return this.make(rescale(this.raw, this.precision, q) - rescale(r, p, q), q);
   }
 
   /** Product at precision p1 + p2 (exact), rounded half-even if that exceeds MAX_PRECISION. */
   mul(other: DecimalInput): this {
-    const [r, p] = toRawParts(other);
+    const o = asRaw(other);
+    const r = o.raw;
+    const p = o.precision;
     const q = this.precision + p;
     const raw = this.raw * r;
     if (q <= MAX_PRECISION) return this.make(raw, q);
@@ -178,7 +237,9 @@ export abstract class DecimalValue {
    * @throws CoreError DivisionByZero
    */
   div(other: DecimalInput, precision?: number, rounding: Rounding = 'half-even'): this {
-    const [r, p] = toRawParts(other);
+    const o = asRaw(other);
+    const r = o.raw;
+    const p = o.precision;
     if (r === 0n) throw new CoreError('DivisionByZero', `division of ${this.toString()} by zero`);
     const q = precision ?? Math.max(this.precision, p);
     checkPrecision(q);
@@ -214,7 +275,10 @@ export abstract class DecimalValue {
 
   /** -1, 0 or 1 as this value is below, equal to or above `other`, by value. */
   compare(other: DecimalInput): -1 | 0 | 1 {
-    const [r, p] = toRawParts(other);
+    const o = asRaw(other);
+    const r = o.raw;
+    const p = o.precision;
+    if (p === this.precision) return this.raw < r ? -1 : this.raw > r ? 1 : 0;
     const q = Math.max(this.precision, p);
     const a = rescale(this.raw, this.precision, q);
     const b = rescale(r, p, q);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Decimal, type DecimalInput } from '../core/decimal.js';
+import { Decimal, formatDecimal, type DecimalInput } from '../core/decimal.js';
 import { LiveClock, type Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
-import { OmsError, omsDecimal } from './errors.js';
+import { OmsError } from './errors.js';
 import { orderToDict, type Order, type OrderDict } from './order.js';
-import { Portfolio, type Position, type PortfolioOptions } from './portfolio.js';
+import { Portfolio, type FillInput, type Position, type PortfolioOptions } from './portfolio.js';
+import { cmp as compareRaw, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 import { OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
 import { canTransition, transition, type OrderEventKind } from './transitions.js';
 
@@ -77,8 +78,12 @@ interface OrderState {
   readonly order: Order;
   kind: OrderStatusKind;
   status: OrderStatus;
-  filledQty: Decimal;
-  filledNotional: Decimal;
+  /** Filled quantity as (raw, precision). */
+  fqR: bigint;
+  fqP: number;
+  /** Exact sum of fill price x quantity as (raw, precision). */
+  fnR: bigint;
+  fnP: number;
   lastFillPrice: Decimal | undefined;
   /** Largest fill price precision, for printing the average price. */
   pxPrecision: number;
@@ -87,23 +92,26 @@ interface OrderState {
   updatedAt: bigint;
 }
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+// character codes of the 16 hex digits
+const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
+
+function h(w: number, shift: number): number {
+  return HEX_CODES[(w >>> shift) & 15] as number;
+}
 
 /** A generator of RFC 4122 version-4-shaped UUIDs drawn from `rng`: deterministic for a given seed. */
 export function seededUuid(rng: Rng): () => string {
   return () => {
-    const w0 = rng.nextU32();
-    const w1 = rng.nextU32();
-    const w2 = (rng.nextU32() & 0x3fffffff) | 0x80000000;
-    const w3 = rng.nextU32();
-    const b = (w: number, s: number): string => HEX[(w >>> s) & 0xff] as string;
-    const w1v = ((w1 & 0xffff0fff) | 0x00004000) >>> 0;
-    return (
-      b(w0, 24) + b(w0, 16) + b(w0, 8) + b(w0, 0) + '-' +
-      b(w1v, 24) + b(w1v, 16) + '-' + b(w1v, 8) + b(w1v, 0) + '-' +
-      b(w2 >>> 0, 24) + b(w2 >>> 0, 16) + '-' + b(w2 >>> 0, 8) + b(w2 >>> 0, 0) +
-      b(w3, 24) + b(w3, 16) + b(w3, 8) + b(w3, 0)
+    const a = rng.nextU32();
+    const b = ((rng.nextU32() & 0xffff0fff) | 0x00004000) >>> 0;
+    const c = ((rng.nextU32() & 0x3fffffff) | 0x80000000) >>> 0;
+    const d = rng.nextU32();
+    // one flat string from 36 codes: no intermediate strings
+    return String.fromCharCode(
+      h(a, 28), h(a, 24), h(a, 20), h(a, 16), h(a, 12), h(a, 8), h(a, 4), h(a, 0), 45,
+      h(b, 28), h(b, 24), h(b, 20), h(b, 16), 45, h(b, 12), h(b, 8), h(b, 4), h(b, 0), 45,
+      h(c, 28), h(c, 24), h(c, 20), h(c, 16), 45, h(c, 12), h(c, 8), h(c, 4), h(c, 0),
+      h(d, 28), h(d, 24), h(d, 20), h(d, 16), h(d, 12), h(d, 8), h(d, 4), h(d, 0),
     );
   };
 }
@@ -168,8 +176,10 @@ export class OrderManager {
       order,
       kind: 'New',
       status: NEW_STATUS,
-      filledQty: Decimal.ZERO,
-      filledNotional: Decimal.ZERO,
+      fqR: 0n,
+      fqP: 0,
+      fnR: 0n,
+      fnP: 0,
       lastFillPrice: undefined,
       pxPrecision: 0,
       fillCount: 0,
@@ -259,9 +269,9 @@ export class OrderManager {
     if (s.fillCount === 0) return kind === 'Acknowledged' && reason === undefined ? ACK_STATUS : new OrderStatus(kind, undefined, undefined, reason);
     const avg =
       s.fillCount === 1 && s.lastFillPrice !== undefined
-        ? s.lastFillPrice
-        : trim(s.filledNotional.div(s.filledQty, Math.min(30, s.pxPrecision + 8)), s.pxPrecision);
-    return new OrderStatus(kind, s.filledQty.toString(), avg.toString(), reason);
+        ? s.lastFillPrice.toString()
+        : trim(divRaw(s.fnR, s.fnP, s.fqR, s.fqP, Math.min(30, s.pxPrecision + 8)), Math.min(30, s.pxPrecision + 8), s.pxPrecision);
+    return new OrderStatus(kind, formatDecimal(s.fqR, s.fqP), avg, reason);
   }
 
   /**
@@ -272,42 +282,61 @@ export class OrderManager {
    */
   addFill(fill: OmsFill): boolean {
     const s = this.#find(fill.orderId);
-    if (typeof fill.fillId !== 'string' || fill.fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
-    const owner = this.#fillOrder.get(fill.fillId);
+    const fillId = fill.fillId;
+    if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
+    const owner = this.#fillOrder.get(fillId);
     if (owner !== undefined && owner !== s.id) {
-      throw new OmsError('Portfolio', `fill ${fill.fillId} was already applied to order ${owner}, not ${s.id}`);
+      throw new OmsError('Portfolio', `fill ${fillId} was already applied to order ${owner}, not ${s.id}`);
     }
-    if (fill.symbol !== undefined && fill.symbol !== s.order.symbol) {
-      throw new OmsError('Portfolio', `fill ${fill.fillId} is for ${fill.symbol} but order ${s.id} is for ${s.order.symbol}`);
+    const order = s.order;
+    if (fill.symbol !== undefined && fill.symbol !== order.symbol) {
+      throw new OmsError('Portfolio', `fill ${fillId} is for ${fill.symbol} but order ${s.id} is for ${order.symbol}`);
     }
-    const qty = omsDecimal(fill.quantity, `quantity of fill ${fill.fillId}`);
-    if (!qty.isPositive()) throw new OmsError('Portfolio', `quantity of fill ${fill.fillId} must be positive, got ${qty.toString()}`);
+    const qty = edgeDecimal(fill.quantity, 'quantity of fill ', fillId);
+    if (qty.raw <= 0n) throw new OmsError('Portfolio', `quantity of fill ${fillId} must be positive, got ${qty.toString()}`);
+    const input = portfolioFill(fill, order, qty);
     if (owner !== undefined) {
       // same id on the same order: a replay (no-op) or a conflict, which the portfolio tells apart
-      const dup = this.portfolio.prepareFill({ ...portfolioFill(fill, s.order), quantity: qty });
+      const dup = this.portfolio.prepareFill(input);
       if (dup === undefined) return false;
     }
     if (s.status.isTerminal() && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
-      throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take fill ${fill.fillId}`);
+      throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take fill ${fillId}`);
     }
-    const filled = s.filledQty.add(qty);
-    const notional = s.order.notional !== undefined;
-    const cmp = notional ? (fill.final === true ? 0 : -1) : fill.final === true ? Math.max(0, filled.compare(s.order.quantity)) : filled.compare(s.order.quantity);
+    const qP = qty.precision;
+    const fqP = s.fqP > qP ? s.fqP : qP;
+    const fqR = up(s.fqR, s.fqP, fqP) + up(qty.raw, qP, fqP);
+    const oq = order.quantity;
+    const cmp =
+      order.notional !== undefined
+        ? fill.final === true
+          ? 0
+          : -1
+        : fill.final === true
+          ? Math.max(0, compareRaw(fqR, fqP, oq.raw, oq.precision))
+          : compareRaw(fqR, fqP, oq.raw, oq.precision);
     if (cmp > 0) {
       throw new OmsError(
         'InvalidTransition',
-        `fill ${fill.fillId} of ${qty.toString()} overfills order ${s.id}: filled ${s.filledQty.toString()} of ${s.order.quantity.toString()}`,
+        `fill ${fillId} of ${qty.toString()} overfills order ${s.id}: filled ${formatDecimal(s.fqR, s.fqP)} of ${oq.toString()}`,
       );
     }
     const to = this.#apply(s, cmp === 0 ? 'fill' : 'partialFill');
-    const prepared = this.portfolio.prepareFill({ ...portfolioFill(fill, s.order), quantity: qty });
+    const prepared = this.portfolio.prepareFill(input);
     if (prepared === undefined) return false;
     this.portfolio.commitFill(prepared);
-    this.#fillOrder.set(fill.fillId, s.id);
-    s.filledQty = filled;
-    s.filledNotional = s.filledNotional.add(prepared.price.mul(qty));
-    s.lastFillPrice = prepared.price;
-    if (prepared.price.precision > s.pxPrecision) s.pxPrecision = prepared.price.precision;
+    this.#fillOrder.set(fillId, s.id);
+    const px = prepared.price;
+    s.fqR = fqR;
+    s.fqP = fqP;
+    // filled notional += price x quantity (Decimal.mul's precision and rounding)
+    const nP = mulPrecision(px.precision, qP);
+    const nR = mulRaw(px.raw, px.precision, qty.raw, qP);
+    const fnP = s.fnP > nP ? s.fnP : nP;
+    s.fnR = up(s.fnR, s.fnP, fnP) + up(nR, nP, fnP);
+    s.fnP = fnP;
+    s.lastFillPrice = px;
+    if (px.precision > s.pxPrecision) s.pxPrecision = px.precision;
     s.fillCount++;
     this.#settle(s, to, this.#statusOf(s, to, s.status.reason));
     return true;
@@ -366,23 +395,23 @@ export class OrderManager {
 const NEW_STATUS = new OrderStatus('New');
 const ACK_STATUS = new OrderStatus('Acknowledged');
 
-function trim(d: Decimal, minPrecision: number): Decimal {
-  let raw = d.raw;
-  let p = d.precision;
+/** `raw` at `precision` as a string with trailing fraction zeros trimmed down to `minPrecision`. */
+function trim(raw: bigint, precision: number, minPrecision: number): string {
+  let p = precision;
   while (p > minPrecision && raw % 10n === 0n) {
     raw /= 10n;
     p--;
   }
-  return p === d.precision ? d : Decimal.fromRaw(raw, p);
+  return formatDecimal(raw, p);
 }
 
-function portfolioFill(fill: OmsFill, order: Order): Parameters<Portfolio['prepareFill']>[0] {
-  const f: Parameters<Portfolio['prepareFill']>[0] = {
+function portfolioFill(fill: OmsFill, order: Order, quantity: Decimal): FillInput {
+  const f: FillInput = {
     fillId: fill.fillId,
     symbol: order.symbol,
     side: order.side,
     price: fill.price,
-    quantity: fill.quantity,
+    quantity,
   };
   if (fill.fee !== undefined) f.fee = fill.fee;
   if (fill.feeCurrency !== undefined) f.feeCurrency = fill.feeCurrency;
@@ -395,8 +424,8 @@ function toRecord(s: OrderState): OrderRecord {
     id: s.id,
     order: s.order,
     status: s.status,
-    filledQty: s.filledQty,
-    filledNotional: s.filledNotional,
+    filledQty: Decimal.fromRaw(s.fqR, s.fqP),
+    filledNotional: Decimal.fromRaw(s.fnR, s.fnP),
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   });
@@ -407,7 +436,7 @@ function toDict(s: OrderState): OrderRecordDict {
     id: s.id,
     order: orderToDict(s.order),
     status: s.status.toDict(),
-    filledQty: s.filledQty.toString(),
+    filledQty: formatDecimal(s.fqR, s.fqP),
     createdAt: s.createdAt.toString(),
     updatedAt: s.updatedAt.toString(),
   };

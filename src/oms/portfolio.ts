@@ -1,4 +1,4 @@
-import { Decimal, MAX_PRECISION, type DecimalInput } from '../core/decimal.js';
+import { Decimal, MAX_PRECISION, formatDecimal, type DecimalInput } from '../core/decimal.js';
 import { LiveClock, type Clock } from '../core/clock.js';
 import { currencyCode } from '../core/money.js';
 import { CoreError } from '../core/errors.js';
@@ -6,6 +6,7 @@ import type { Instrument } from '../model/instrument.js';
 import type { Side } from '../model/order.js';
 import { OmsError, omsDecimal } from './errors.js';
 import { checkSide } from './order.js';
+import { cmp, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 
 /** A cash account refuses negative cash and short positions; a margin account allows both. */
 export type AccountType = 'cash' | 'margin';
@@ -79,23 +80,70 @@ export class Position {
 interface PositionState {
   readonly symbol: string;
   readonly quote: string;
-  qty: Decimal;
+  /** Signed quantity as (raw, precision). */
+  qR: bigint;
+  qP: number;
   /** Signed open cost basis, quote currency: exact sum of opening notionals less what closes removed. */
-  basis: Decimal;
-  realized: Decimal;
+  bR: bigint;
+  bP: number;
+  /** Realized PnL, quote currency. */
+  rR: bigint;
+  rP: number;
   /** Largest price precision seen, for printing the average price. */
   pxPrecision: number;
   /** Whether any fill touched it (a mark alone does not make a position). */
   traded: boolean;
   mark: Decimal | undefined;
   /** Signed value used by the aggregates: qty * mark, or the basis without a mark. */
-  value: Decimal;
+  vR: bigint;
+  vP: number;
   updatedAt: bigint;
+  /** Decimal forms built on first read after a change (risk checks read them many times). */
+  qtyDecimal: Decimal | undefined;
+  valueDecimal: Decimal | undefined;
 }
 
 interface Aggregate {
-  net: Decimal;
-  gross: Decimal;
+  netR: bigint;
+  netP: number;
+  grossR: bigint;
+  grossP: number;
+  grossDecimal: Decimal | undefined;
+}
+
+interface CashState {
+  raw: bigint;
+  precision: number;
+  decimal: Decimal | undefined;
+}
+
+function newPosition(symbol: string, quote: string, traded: boolean, mark: Decimal | undefined, updatedAt: bigint): PositionState {
+  return {
+    symbol,
+    quote,
+    qR: 0n,
+    qP: 0,
+    bR: 0n,
+    bP: 0,
+    rR: 0n,
+    rP: 0,
+    pxPrecision: 0,
+    traded,
+    mark,
+    vR: 0n,
+    vP: 0,
+    updatedAt,
+    qtyDecimal: undefined,
+    valueDecimal: undefined,
+  };
+}
+
+function qtyOf(pos: PositionState): Decimal {
+  return (pos.qtyDecimal ??= Decimal.fromRaw(pos.qR, pos.qP));
+}
+
+function valueOf(pos: PositionState): Decimal {
+  return (pos.valueDecimal ??= Decimal.fromRaw(pos.vR, pos.vP));
 }
 
 /** Extra fraction digits of a printed average price beyond the prices' own precision. */
@@ -124,11 +172,12 @@ export class Portfolio {
   readonly defaultQuoteCurrency: string | undefined;
   readonly baseCurrency: string | undefined;
   readonly #clock: Clock;
-  readonly #cash = new Map<string, Decimal>();
+  readonly #cash = new Map<string, CashState>();
   readonly #positions = new Map<string, PositionState>();
   readonly #aggregates = new Map<string, Aggregate>();
   readonly #instruments = new Map<string, Instrument>();
-  readonly #fills = new Map<string, string>();
+  /** Applied fills by id; a replay is recognised by equal symbol, quantity, price, fee and fee currency. */
+  readonly #fills = new Map<string, FillKey>();
   #openCount = 0;
   /** Equity per currency since the last change (risk checks read it many times between changes). */
   readonly #equityCache = new Map<string, Decimal>();
@@ -173,6 +222,17 @@ export class Portfolio {
     );
   }
 
+  #setCash(code: string, raw: bigint, precision: number): void {
+    const c = this.#cash.get(code);
+    if (c === undefined) {
+      this.#cash.set(code, { raw, precision, decimal: undefined });
+    } else {
+      c.raw = raw;
+      c.precision = precision;
+      c.decimal = undefined;
+    }
+  }
+
   /**
    * Adds `amount` (positive) of `currency` to cash.
    * @throws OmsError Portfolio on a non-positive amount; SerializationError on a bad decimal
@@ -181,7 +241,8 @@ export class Portfolio {
     const code = this.#currency(currency);
     const a = omsDecimal(amount, `deposit of ${code}`);
     if (!a.isPositive()) throw new OmsError('Portfolio', `deposit of ${code} must be positive, got ${a.toString()}`);
-    this.#cash.set(code, (this.#cash.get(code) ?? Decimal.ZERO).add(a));
+    const next = this.cashBalance(code).add(a);
+    this.#setCash(code, next.raw, next.precision);
     this.#equityCache.clear();
   }
 
@@ -193,11 +254,11 @@ export class Portfolio {
     const code = this.#currency(currency);
     const a = omsDecimal(amount, `withdrawal of ${code}`);
     if (!a.isPositive()) throw new OmsError('Portfolio', `withdrawal of ${code} must be positive, got ${a.toString()}`);
-    const next = (this.#cash.get(code) ?? Decimal.ZERO).sub(a);
+    const next = this.cashBalance(code).sub(a);
     if (next.isNegative() && this.accountType === 'cash') {
       throw new OmsError('Portfolio', `withdrawal of ${a.toString()} ${code} exceeds the cash balance ${this.cashBalance(code).toString()}`);
     }
-    this.#cash.set(code, next);
+    this.#setCash(code, next.raw, next.precision);
     this.#equityCache.clear();
   }
 
@@ -228,113 +289,188 @@ export class Portfolio {
   prepareFill(fill: FillInput): PreparedFill | undefined {
     const symbol = fill.symbol;
     if (typeof symbol !== 'string' || symbol === '') throw new OmsError('SerializationError', 'fill symbol must be a non-empty string');
-    const price = omsDecimal(fill.price, `fill price of ${symbol}`);
-    if (!price.isPositive()) throw new OmsError('Portfolio', `fill price of ${symbol} must be positive, got ${price.toString()}`);
-    let qty = omsDecimal(fill.quantity, `fill quantity of ${symbol}`);
-    if (qty.isZero()) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
+    const price = edgeDecimal(fill.price, 'fill price of ', symbol);
+    if (price.raw <= 0n) throw new OmsError('Portfolio', `fill price of ${symbol} must be positive, got ${price.toString()}`);
+    const q = edgeDecimal(fill.quantity, 'fill quantity of ', symbol);
+    let qR = q.raw;
+    const qP = q.precision;
+    if (qR === 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
     if (fill.side !== undefined) {
       const side = checkSide(fill.side);
-      if (qty.isNegative()) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${qty.toString()}`);
-      if (side === 'Sell') qty = qty.neg();
+      if (qR < 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${q.toString()}`);
+      if (side === 'Sell') qR = -qR;
     }
-    const fee = fill.fee === undefined ? Decimal.ZERO : omsDecimal(fill.fee, `fee of ${symbol}`);
+    const fee = fill.fee === undefined ? Decimal.ZERO : edgeDecimal(fill.fee, 'fee of ', symbol);
     const quote = this.quoteCurrency(symbol);
     const feeCurrency = fill.feeCurrency === undefined ? quote : this.#currency(fill.feeCurrency);
-    let signature: string | undefined;
-    if (fill.fillId !== undefined) {
-      if (typeof fill.fillId !== 'string' || fill.fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
-      signature = `${symbol}|${qty.toString()}|${price.toString()}|${fee.toString()}|${feeCurrency}`;
-      const seen = this.#fills.get(fill.fillId);
+    const fillId = fill.fillId;
+    if (fillId !== undefined) {
+      if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
+      const seen = this.#fills.get(fillId);
       if (seen !== undefined) {
-        if (seen === signature) return undefined;
-        throw new OmsError('Portfolio', `fill ${fill.fillId} was already applied with different data (${seen} vs ${signature})`);
+        if (
+          seen.symbol === symbol &&
+          seen.qR === qR &&
+          seen.qP === qP &&
+          seen.price.raw === price.raw &&
+          seen.price.precision === price.precision &&
+          seen.fee.raw === fee.raw &&
+          seen.fee.precision === fee.precision &&
+          seen.feeCurrency === feeCurrency
+        ) {
+          return undefined;
+        }
+        const now = signatureOf(symbol, formatDecimal(qR, qP), price, fee, feeCurrency);
+        const before = signatureOf(seen.symbol, formatDecimal(seen.qR, seen.qP), seen.price, seen.fee, seen.feeCurrency);
+        throw new OmsError('Portfolio', `fill ${fillId} was already applied with different data (${before} vs ${now})`);
       }
     }
     const ts = fill.tsNs ?? this.#clock.now();
     const old = this.#positions.get(symbol);
-    const oldQty = old?.qty ?? Decimal.ZERO;
-    const oldBasis = old?.basis ?? Decimal.ZERO;
-    const notional = qty.mul(price);
-    let basis: Decimal;
-    let realizedDelta = Decimal.ZERO;
-    const newQty = oldQty.add(qty);
-    if (oldQty.isZero() || oldQty.sign() === qty.sign()) {
-      basis = oldBasis.add(notional);
+    const oR = old === undefined ? 0n : old.qR;
+    const oP = old === undefined ? 0 : old.qP;
+    const obR = old === undefined ? 0n : old.bR;
+    const obP = old === undefined ? 0 : old.bP;
+    const pR = price.raw;
+    const pP = price.precision;
+    // notional = qty x price
+    const nP = mulPrecision(qP, pP);
+    const nR = mulRaw(qR, qP, pR, pP);
+    let bR: bigint;
+    let bP: number;
+    let rdR = 0n;
+    let rdP = 0;
+    const nqP = oP > qP ? oP : qP;
+    const nqR = up(oR, oP, nqP) + up(qR, qP, nqP);
+    if (oR === 0n || (oR < 0n) === (qR < 0n)) {
+      bP = obP > nP ? obP : nP;
+      bR = up(obR, obP, bP) + up(nR, nP, bP);
     } else {
-      const closing = qty.abs().lt(oldQty.abs()) ? qty.abs() : oldQty.abs();
-      const removed = closing.eq(oldQty.abs()) ? oldBasis : oldBasis.mul(closing).div(oldQty.abs(), oldBasis.precision);
+      const qAbs = qR < 0n ? -qR : qR;
+      const oAbs = oR < 0n ? -oR : oR;
+      // closing = min(|qty|, |old qty|) by value, keeping the smaller one's precision
+      const qSmaller = cmp(qAbs, qP, oAbs, oP) < 0;
+      const cR = qSmaller ? qAbs : oAbs;
+      const cP = qSmaller ? qP : oP;
+      let remR: bigint;
+      let remP: number;
+      if (cmp(cR, cP, oAbs, oP) === 0) {
+        remR = obR;
+        remP = obP;
+      } else {
+        const mP = mulPrecision(obP, cP);
+        remR = divRaw(mulRaw(obR, obP, cR, cP), mP, oAbs, oP, obP);
+        remP = obP;
+      }
       // cash received for the closing part minus the cost it carried
-      const closingCash = closing.mul(price).mul(oldQty.sign());
-      realizedDelta = closingCash.sub(removed);
-      basis = oldBasis.sub(removed);
-      if (newQty.sign() === qty.sign() && !newQty.isZero()) basis = basis.add(newQty.mul(price));
+      const ccP = mulPrecision(cP, pP);
+      let ccR = mulRaw(cR, cP, pR, pP);
+      if (oR < 0n) ccR = -ccR;
+      rdP = ccP > remP ? ccP : remP;
+      rdR = up(ccR, ccP, rdP) - up(remR, remP, rdP);
+      bP = obP > remP ? obP : remP;
+      bR = up(obR, obP, bP) - up(remR, remP, bP);
+      if (nqR !== 0n && (nqR < 0n) === (qR < 0n)) {
+        const aP = mulPrecision(nqP, pP);
+        const aR = mulRaw(nqR, nqP, pR, pP);
+        const sP = bP > aP ? bP : aP;
+        bR = up(bR, bP, sP) + up(aR, aP, sP);
+        bP = sP;
+      }
     }
-    if (newQty.isZero()) basis = Decimal.ZERO;
-    const cashQuote = this.cashBalance(quote).sub(notional);
-    const feeBase = feeCurrency === quote ? cashQuote : this.cashBalance(feeCurrency);
-    const cashFee = feeBase.sub(fee);
+    if (nqR === 0n) {
+      bR = 0n;
+      bP = 0;
+    }
+    const cash = this.#cash.get(quote);
+    const cqR0 = cash === undefined ? 0n : cash.raw;
+    const cqP0 = cash === undefined ? 0 : cash.precision;
+    const cqP = cqP0 > nP ? cqP0 : nP;
+    const cqR = up(cqR0, cqP0, cqP) - up(nR, nP, cqP);
+    let fbR = cqR;
+    let fbP = cqP;
+    if (feeCurrency !== quote) {
+      const fc = this.#cash.get(feeCurrency);
+      fbR = fc === undefined ? 0n : fc.raw;
+      fbP = fc === undefined ? 0 : fc.precision;
+    }
+    const cfP = fbP > fee.precision ? fbP : fee.precision;
+    const cfR = up(fbR, fbP, cfP) - up(fee.raw, fee.precision, cfP);
     if (this.accountType === 'cash') {
-      if (newQty.isNegative()) {
-        throw new OmsError('Portfolio', `cash account cannot go short ${symbol}: position ${oldQty.toString()} + fill ${qty.toString()} = ${newQty.toString()}`);
+      if (nqR < 0n) {
+        throw new OmsError(
+          'Portfolio',
+          `cash account cannot go short ${symbol}: position ${formatDecimal(oR, oP)} + fill ${formatDecimal(qR, qP)} = ${formatDecimal(nqR, nqP)}`,
+        );
       }
-      const afterQuote = feeCurrency === quote ? cashFee : cashQuote;
-      if (afterQuote.isNegative()) {
-        throw new OmsError('Portfolio', `insufficient ${quote} cash for fill of ${qty.toString()} ${symbol} @ ${price.toString()}: balance would be ${afterQuote.toString()}`);
+      const afterR = feeCurrency === quote ? cfR : cqR;
+      if (afterR < 0n) {
+        const after = feeCurrency === quote ? formatDecimal(cfR, cfP) : formatDecimal(cqR, cqP);
+        throw new OmsError(
+          'Portfolio',
+          `insufficient ${quote} cash for fill of ${formatDecimal(qR, qP)} ${symbol} @ ${price.toString()}: balance would be ${after}`,
+        );
       }
-      if (cashFee.isNegative()) {
-        throw new OmsError('Portfolio', `insufficient ${feeCurrency} cash for fee ${fee.toString()} on ${symbol}: balance would be ${cashFee.toString()}`);
+      if (cfR < 0n) {
+        throw new OmsError(
+          'Portfolio',
+          `insufficient ${feeCurrency} cash for fee ${fee.toString()} on ${symbol}: balance would be ${formatDecimal(cfR, cfP)}`,
+        );
       }
     }
-    return {
+    const sameCcy = feeCurrency === quote;
+    return new Prepared(
       symbol,
       quote,
       feeCurrency,
-      fillId: fill.fillId,
-      signature,
-      qty,
+      fillId,
+      qR,
+      qP,
       price,
       fee,
-      newQty,
-      basis,
-      realizedDelta,
-      cashQuote: feeCurrency === quote ? cashFee : cashQuote,
-      cashFee,
+      nqR,
+      nqP,
+      bR,
+      bP,
+      rdR,
+      rdP,
+      sameCcy ? cfR : cqR,
+      sameCcy ? cfP : cqP,
+      cfR,
+      cfP,
       ts,
-    };
+    );
   }
 
   /** Applies a fill computed by prepareFill (call it before any other change to this portfolio). */
-  commitFill(p: PreparedFill): void {
+  commitFill(fill: PreparedFill): void {
+    const p = fill instanceof Prepared ? fill : Prepared.from(fill);
     let pos = this.#positions.get(p.symbol);
     if (pos === undefined) {
-      pos = {
-        symbol: p.symbol,
-        quote: p.quote,
-        qty: Decimal.ZERO,
-        basis: Decimal.ZERO,
-        realized: Decimal.ZERO,
-        pxPrecision: 0,
-        traded: true,
-        mark: undefined,
-        value: Decimal.ZERO,
-        updatedAt: p.ts,
-      };
+      pos = newPosition(p.symbol, p.quote, true, undefined, p.ts);
       this.#positions.set(p.symbol, pos);
     }
-    const wasOpen = !pos.qty.isZero();
-    pos.qty = p.newQty;
-    pos.basis = p.basis;
-    if (!p.realizedDelta.isZero()) pos.realized = pos.realized.add(p.realizedDelta);
+    const wasOpen = pos.qR !== 0n;
+    pos.qR = p.nqR;
+    pos.qP = p.nqP;
+    pos.qtyDecimal = undefined;
+    pos.bR = p.bR;
+    pos.bP = p.bP;
+    if (p.rdR !== 0n) {
+      const P = pos.rP > p.rdP ? pos.rP : p.rdP;
+      pos.rR = up(pos.rR, pos.rP, P) + up(p.rdR, p.rdP, P);
+      pos.rP = P;
+    }
     if (p.price.precision > pos.pxPrecision) pos.pxPrecision = p.price.precision;
     pos.updatedAt = p.ts;
     pos.traded = true;
     this.#revalue(pos);
-    const isOpen = !p.newQty.isZero();
+    const isOpen = p.nqR !== 0n;
     if (isOpen !== wasOpen) this.#openCount += isOpen ? 1 : -1;
     this.#equityCache.clear();
-    this.#cash.set(p.quote, p.cashQuote);
-    if (p.feeCurrency !== p.quote) this.#cash.set(p.feeCurrency, p.cashFee);
-    if (p.fillId !== undefined && p.signature !== undefined) this.#fills.set(p.fillId, p.signature);
+    this.#setCash(p.quote, p.cqR, p.cqP);
+    if (p.feeCurrency !== p.quote) this.#setCash(p.feeCurrency, p.cfR, p.cfP);
+    if (p.fillId !== undefined) this.#fills.set(p.fillId, new FillKey(p.symbol, p.qR, p.qP, p.price, p.fee, p.feeCurrency));
   }
 
   /**
@@ -342,23 +478,11 @@ export class Portfolio {
    * @throws OmsError SerializationError on a bad decimal, Portfolio on a non-positive price
    */
   setMark(symbol: string, price: DecimalInput): void {
-    const px = omsDecimal(price, `mark of ${symbol}`);
+    const px = edgeDecimal(price, 'mark of ', symbol);
     if (!px.isPositive()) throw new OmsError('Portfolio', `mark of ${symbol} must be positive, got ${px.toString()}`);
-    let pos = this.#positions.get(symbol);
+    const pos = this.#positions.get(symbol);
     if (pos === undefined) {
-      pos = {
-        symbol,
-        quote: this.quoteCurrency(symbol),
-        qty: Decimal.ZERO,
-        basis: Decimal.ZERO,
-        realized: Decimal.ZERO,
-        pxPrecision: 0,
-        traded: false,
-        mark: px,
-        value: Decimal.ZERO,
-        updatedAt: this.#clock.now(),
-      };
-      this.#positions.set(symbol, pos);
+      this.#positions.set(symbol, newPosition(symbol, this.quoteCurrency(symbol), false, px, this.#clock.now()));
       return;
     }
     pos.mark = px;
@@ -382,16 +506,35 @@ export class Portfolio {
   }
 
   #revalue(pos: PositionState): void {
-    const value = pos.mark === undefined ? pos.basis : pos.qty.mul(pos.mark);
+    let vR: bigint;
+    let vP: number;
+    const mark = pos.mark;
+    if (mark === undefined) {
+      vR = pos.bR;
+      vP = pos.bP;
+    } else {
+      vR = mulRaw(pos.qR, pos.qP, mark.raw, mark.precision);
+      vP = mulPrecision(pos.qP, mark.precision);
+    }
     let agg = this.#aggregates.get(pos.quote);
     if (agg === undefined) {
-      agg = { net: Decimal.ZERO, gross: Decimal.ZERO };
+      agg = { netR: 0n, netP: 0, grossR: 0n, grossP: 0, grossDecimal: undefined };
       this.#aggregates.set(pos.quote, agg);
     }
     this.#equityCache.clear();
-    agg.net = agg.net.sub(pos.value).add(value);
-    agg.gross = agg.gross.sub(pos.value.abs()).add(value.abs());
-    pos.value = value;
+    // net - old value + new value, and gross - |old value| + |new value|, at the widest precision
+    const oR = pos.vR;
+    const oP = pos.vP;
+    const netP = Math.max(agg.netP, oP, vP);
+    agg.netR = up(agg.netR, agg.netP, netP) - up(oR, oP, netP) + up(vR, vP, netP);
+    agg.netP = netP;
+    const grossP = Math.max(agg.grossP, oP, vP);
+    agg.grossR = up(agg.grossR, agg.grossP, grossP) - up(oR < 0n ? -oR : oR, oP, grossP) + up(vR < 0n ? -vR : vR, vP, grossP);
+    agg.grossP = grossP;
+    agg.grossDecimal = undefined;
+    pos.vR = vR;
+    pos.vP = vP;
+    pos.valueDecimal = undefined;
   }
 
   #currency(code: string): string {
@@ -405,20 +548,22 @@ export class Portfolio {
 
   /** Cash balance of `currency` (zero when never funded). */
   cashBalance(currency: string): Decimal {
-    return this.#cash.get(currency) ?? Decimal.ZERO;
+    const c = this.#cash.get(currency);
+    if (c === undefined) return Decimal.ZERO;
+    return (c.decimal ??= Decimal.fromRaw(c.raw, c.precision));
   }
 
   /** Every cash balance as exact strings: `cash.USDT === "70000.0"`. */
   get cash(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [c, v] of this.#cash) out[c] = v.toString();
+    for (const [c, v] of this.#cash) out[c] = formatDecimal(v.raw, v.precision);
     return out;
   }
 
   /** Open (non-zero) positions by symbol. */
   get positions(): Record<string, Position> {
     const out: Record<string, Position> = {};
-    for (const pos of this.#positions.values()) if (!pos.qty.isZero()) out[pos.symbol] = this.#snapshot(pos);
+    for (const pos of this.#positions.values()) if (pos.qR !== 0n) out[pos.symbol] = this.#snapshot(pos);
     return out;
   }
 
@@ -429,30 +574,33 @@ export class Portfolio {
   }
 
   #snapshot(pos: PositionState): Position {
-    const avg = pos.qty.isZero() ? Decimal.ZERO : averageOf(pos.basis, pos.qty, pos.pxPrecision);
-    return new Position(pos.symbol, pos.qty.toString(), avg.toString(), pos.realized.toString(), pos.updatedAt);
+    const avg = pos.qR === 0n ? Decimal.ZERO : averageOf(Decimal.fromRaw(pos.bR, pos.bP), qtyOf(pos), pos.pxPrecision);
+    return new Position(pos.symbol, formatDecimal(pos.qR, pos.qP), avg.toString(), formatDecimal(pos.rR, pos.rP), pos.updatedAt);
   }
 
   /** Signed position quantity of `symbol` (zero when flat). */
   positionQuantity(symbol: string): Decimal {
-    return this.#positions.get(symbol)?.qty ?? Decimal.ZERO;
+    const pos = this.#positions.get(symbol);
+    return pos === undefined ? Decimal.ZERO : qtyOf(pos);
   }
 
   /** Signed open cost basis of `symbol`, quote currency (exact sum of opening notionals still open). */
   costBasis(symbol: string): Decimal {
-    return this.#positions.get(symbol)?.basis ?? Decimal.ZERO;
+    const pos = this.#positions.get(symbol);
+    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(pos.bR, pos.bP);
   }
 
   /** Realized PnL of `symbol`, quote currency. */
   realizedPnl(symbol: string): Decimal {
-    return this.#positions.get(symbol)?.realized ?? Decimal.ZERO;
+    const pos = this.#positions.get(symbol);
+    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(pos.rR, pos.rP);
   }
 
   /** Price `symbol` is valued at: `marks[symbol]`, else its set mark, else undefined (cost basis used). */
   #valueOf(pos: PositionState, marks: Readonly<Record<string, DecimalInput>> | undefined): Decimal {
     const m = marks?.[pos.symbol];
-    if (m !== undefined) return pos.qty.mul(omsDecimal(m, `mark of ${pos.symbol}`));
-    return pos.value;
+    if (m !== undefined) return qtyOf(pos).mul(omsDecimal(m, `mark of ${pos.symbol}`));
+    return valueOf(pos);
   }
 
   /** Signed value of `symbol`'s position, quote currency: qty x mark (from `marks`, else the set mark), else its cost basis. */
@@ -464,7 +612,7 @@ export class Portfolio {
   /** Unrealized PnL of `symbol`, quote currency: position value minus open cost basis. */
   unrealizedPnl(symbol: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
     const pos = this.#positions.get(symbol);
-    return pos === undefined ? Decimal.ZERO : this.#valueOf(pos, marks).sub(pos.basis);
+    return pos === undefined ? Decimal.ZERO : this.#valueOf(pos, marks).sub(Decimal.fromRaw(pos.bR, pos.bP));
   }
 
   /**
@@ -472,23 +620,32 @@ export class Portfolio {
    * `marks` this reads the incremental aggregate (O(1)); other currencies are not converted.
    */
   equity(currency: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
-    const cash = this.cashBalance(currency);
     if (marks === undefined) {
       let e = this.#equityCache.get(currency);
       if (e === undefined) {
-        e = cash.add(this.#aggregates.get(currency)?.net ?? Decimal.ZERO);
+        const c = this.#cash.get(currency);
+        const cR = c === undefined ? 0n : c.raw;
+        const cP = c === undefined ? 0 : c.precision;
+        const agg = this.#aggregates.get(currency);
+        const nR = agg === undefined ? 0n : agg.netR;
+        const nP = agg === undefined ? 0 : agg.netP;
+        const P = cP > nP ? cP : nP;
+        e = Decimal.fromRaw(up(cR, cP, P) + up(nR, nP, P), P);
         this.#equityCache.set(currency, e);
       }
       return e;
     }
-    let total = cash;
+    let total = this.cashBalance(currency);
     for (const pos of this.#positions.values()) if (pos.quote === currency) total = total.add(this.#valueOf(pos, marks));
     return total;
   }
 
   /** Sum of |position value| over positions quoted in `currency` (O(1) without `marks`). */
   grossExposure(currency: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
-    if (marks === undefined) return this.#aggregates.get(currency)?.gross ?? Decimal.ZERO;
+    if (marks === undefined) {
+      const agg = this.#aggregates.get(currency);
+      return agg === undefined ? Decimal.ZERO : (agg.grossDecimal ??= Decimal.fromRaw(agg.grossR, agg.grossP));
+    }
     let total = Decimal.ZERO;
     for (const pos of this.#positions.values()) if (pos.quote === currency) total = total.add(this.#valueOf(pos, marks).abs());
     return total;
@@ -496,9 +653,19 @@ export class Portfolio {
 
   /** Largest |position value| among positions quoted in `currency` (O(positions)). */
   largestPositionValue(currency: string): Decimal {
-    let max = Decimal.ZERO;
-    for (const pos of this.#positions.values()) if (pos.quote === currency && pos.value.abs().gt(max)) max = pos.value.abs();
-    return max;
+    let best: PositionState | undefined;
+    let bR = 0n;
+    let bP = 0;
+    for (const pos of this.#positions.values()) {
+      if (pos.quote !== currency) continue;
+      const a = pos.vR < 0n ? -pos.vR : pos.vR;
+      if (cmp(a, pos.vP, bR, bP) > 0) {
+        best = pos;
+        bR = a;
+        bP = pos.vP;
+      }
+    }
+    return best === undefined ? Decimal.ZERO : valueOf(best).abs();
   }
 
   /** Number of open (non-zero) positions. */
@@ -508,7 +675,7 @@ export class Portfolio {
 
   /** True when there is no cash balance and no open position. */
   isEmpty(): boolean {
-    return this.#openCount === 0 && [...this.#cash.values()].every((v) => v.isZero());
+    return this.#openCount === 0 && [...this.#cash.values()].every((v) => v.raw === 0n);
   }
 
   /** The plain form: `{ cash, positions, positionCount }` with exact strings. */
@@ -536,4 +703,91 @@ export interface PreparedFill {
   readonly cashQuote: Decimal;
   readonly cashFee: Decimal;
   readonly ts: bigint;
+}
+
+function signatureOf(symbol: string, qty: string, price: Decimal, fee: Decimal, feeCurrency: string): string {
+  return `${symbol}|${qty}|${price.toString()}|${fee.toString()}|${feeCurrency}`;
+}
+
+/** What identifies an applied fill's data (a replay with equal data is a no-op, other data is refused). */
+class FillKey {
+  constructor(
+    readonly symbol: string,
+    readonly qR: bigint,
+    readonly qP: number,
+    readonly price: Decimal,
+    readonly fee: Decimal,
+    readonly feeCurrency: string,
+  ) {}
+}
+
+/** PreparedFill over (raw, precision) pairs; its Decimal fields are built only when read. */
+class Prepared implements PreparedFill {
+  constructor(
+    readonly symbol: string,
+    readonly quote: string,
+    readonly feeCurrency: string,
+    readonly fillId: string | undefined,
+    readonly qR: bigint,
+    readonly qP: number,
+    readonly price: Decimal,
+    readonly fee: Decimal,
+    readonly nqR: bigint,
+    readonly nqP: number,
+    readonly bR: bigint,
+    readonly bP: number,
+    readonly rdR: bigint,
+    readonly rdP: number,
+    readonly cqR: bigint,
+    readonly cqP: number,
+    readonly cfR: bigint,
+    readonly cfP: number,
+    readonly ts: bigint,
+  ) {}
+
+  static from(p: PreparedFill): Prepared {
+    return new Prepared(
+      p.symbol,
+      p.quote,
+      p.feeCurrency,
+      p.fillId,
+      p.qty.raw,
+      p.qty.precision,
+      p.price,
+      p.fee,
+      p.newQty.raw,
+      p.newQty.precision,
+      p.basis.raw,
+      p.basis.precision,
+      p.realizedDelta.raw,
+      p.realizedDelta.precision,
+      p.cashQuote.raw,
+      p.cashQuote.precision,
+      p.cashFee.raw,
+      p.cashFee.precision,
+      p.ts,
+    );
+  }
+
+  get signature(): string | undefined {
+    return this.fillId === undefined ? undefined : signatureOf(this.symbol, formatDecimal(this.qR, this.qP), this.price, this.fee, this.feeCurrency);
+  }
+  get qty(): Decimal {
+    return Decimal.fromRaw(this.qR, this.qP);
+  }
+  get newQty(): Decimal {
+    return Decimal.fromRaw(this.nqR, this.nqP);
+  }
+  get basis(): Decimal {
+    return Decimal.fromRaw(this.bR, this.bP);
+  }
+  get realizedDelta(): Decimal {
+    return Decimal.fromRaw(this.rdR, this.rdP);
+  }
+  get cashQuote(): Decimal {
+    return Decimal.fromRaw(this.cqR, this.cqP);
+  }
+  get cashFee(): Decimal {
+    return Decimal.fromRaw(this.cfR, this.cfP);
+  }
 }
