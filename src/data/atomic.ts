@@ -1,5 +1,4 @@
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from './errors.js';
 
@@ -13,18 +12,23 @@ function tempName(target: string, tag: string): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${sequence}`);
 }
 
-async function writeDurable(path: string, bytes: Uint8Array, sync: boolean): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(bytes);
-    if (sync) await fh.sync();
-  } finally {
-    await fh.close();
-  }
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let at = 0;
+  while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
-/** Parallelism of temp-file writes: fsyncs overlap in libuv's thread pool. */
-const WRITE_CONCURRENCY = 8;
+function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((done, fail) => {
+    fsync(fd, (e) => (e === null ? done() : fail(e)));
+  });
+}
+
+/**
+ * Files written before their fsyncs are started together: bounds the open descriptors, while all
+ * fsyncs of a batch wait in libuv's pool at once, so the filesystem can commit them in few journal
+ * transactions instead of one per file.
+ */
+const SYNC_BATCH = 256;
 
 function fsyncDir(dir: string): void {
   try {
@@ -48,8 +52,9 @@ function tryUnlink(path: string): void {
 }
 
 /**
- * Writes every file to a temp file in its target directory (fsync unless `fsync: false`: still atomic
- * against a process crash, not against power loss), then renames all into place; if a
+ * Writes every file to a temp file in its target directory, fsyncs the temps concurrently (unless
+ * `fsync: false`: still atomic against a process crash, not against power loss), then renames all
+ * into place and fsyncs each directory once; if a
  * write or rename fails, removes the temps and restores every already-replaced target, so the set of
  * files is all-new or all-old. Directories must exist.
  * @throws DataError WriteFailed
@@ -57,20 +62,34 @@ function tryUnlink(path: string): void {
 export async function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook, options: { fsync?: boolean } = {}): Promise<void> {
   const sync = options.fsync !== false;
   const staged = files.map((f) => ({ path: f.path, temp: tempName(f.path, 'tmp'), backup: undefined as string | undefined }));
-  let next = 0;
   let failure: { path: string; error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < files.length) {
-      const i = next++;
+  for (let b = 0; b < files.length && failure === undefined; b += SYNC_BATCH) {
+    const fds: number[] = [];
+    const end = Math.min(files.length, b + SYNC_BATCH);
+    for (let i = b; i < end; i++) {
       const s = staged[i] as (typeof staged)[number];
       try {
-        await writeDurable(s.temp, (files[i] as (typeof files)[number]).bytes, sync);
+        const fd = openSync(s.temp, 'wx');
+        fds.push(fd);
+        writeAll(fd, (files[i] as (typeof files)[number]).bytes);
       } catch (error) {
-        failure ??= { path: s.path, error };
+        failure = { path: s.path, error };
+        break;
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, files.length) }, worker));
+    if (sync && failure === undefined) {
+      const results = await Promise.allSettled(fds.map((fd) => fsyncAsync(fd)));
+      const bad = results.findIndex((r) => r.status === 'rejected');
+      if (bad >= 0) failure = { path: (staged[b + bad] as (typeof staged)[number]).path, error: (results[bad] as PromiseRejectedResult).reason };
+    }
+    for (const [k, fd] of fds.entries()) {
+      try {
+        closeSync(fd);
+      } catch (error) {
+        failure ??= { path: (staged[b + k] as (typeof staged)[number]).path, error };
+      }
+    }
+  }
   if (failure !== undefined) {
     for (const s of staged) tryUnlink(s.temp);
     const e = failure.error;

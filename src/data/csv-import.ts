@@ -7,7 +7,7 @@ import type { BarColumns } from './columns.js';
 import { DataError } from './errors.js';
 import type { BarStore } from './store.js';
 import { checkSymbol } from './store.js';
-import { daysFromCivil, formatIsoUtc, utcDate, utcDayNumber, ZoneResolver } from './time.js';
+import { daysFromCivil, formatIsoUtc, ZoneResolver } from './time.js';
 
 /** Whether a row's timestamp is the bar's open (`start`) or its close (`end`). */
 export type BarTime = 'start' | 'end';
@@ -485,29 +485,20 @@ export async function importCsv(path: string, options: ImportOptions): Promise<I
   }
   const problems: RowProblem[] = [];
   let total = 0;
-  let i = 0;
-  while (i < bars.length) {
-    const day = utcDayNumber(bars.openTimeNs[i] as bigint);
-    const date = utcDate(bars.openTimeNs[i] as bigint);
-    const summary = store.daySummary(bars.symbol, date);
-    let j = i;
-    while (j < bars.length && utcDayNumber(bars.openTimeNs[j] as bigint) === day) {
-      if (summary?.lastOpenTimeNs !== undefined && (bars.openTimeNs[j] as bigint) <= summary.lastOpenTimeNs) {
-        total++;
-        if (problems.length < (options.maxProblems ?? 20)) {
-          problems.push({
-            line: lines[j] as number,
-            field: 'datetime',
-            problem: `bar opening ${formatIsoUtc(bars.openTimeNs[j] as bigint)} overlaps bars already in the store (${bars.symbol} ${date} has bars up to ${formatIsoUtc(summary.lastOpenTimeNs)})`,
-          });
-        }
+  const maxProblems = options.maxProblems ?? 20;
+  const planned = await store.planWrite(bars, {
+    onOverlap: (i, date, last) => {
+      total++;
+      if (problems.length < maxProblems) {
+        problems.push({
+          line: lines[i] as number,
+          field: 'datetime',
+          problem: `bar opening ${formatIsoUtc(bars.openTimeNs[i] as bigint)} overlaps bars already in the store (${bars.symbol} ${date} has bars up to ${formatIsoUtc(last)})`,
+        });
       }
-      j++;
-    }
-    i = j;
-  }
+    },
+  });
   if (total > 0) fail(path, problems, total);
-  const planned = await store.planWrite(bars);
   await store.commit(planned);
   return {
     file: path,

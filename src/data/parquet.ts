@@ -1,6 +1,5 @@
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parseTimeframe } from '../model/bar.js';
 import type { Timeframe } from '../model/bar.js';
 import { allocColumns } from './columns.js';
@@ -11,30 +10,245 @@ const DOUBLE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
 /** Marks files written by encodeBarsParquet: one row group, one uncompressed PLAIN page per column. */
 const LAYOUT_KEY = 'axon_layout';
 const LAYOUT_PLAIN = 'plain-single-page-v1';
+/** Column order of our files. */
+const FAST_TARGETS = ['open_time_ns', 'close_time_ns', ...DOUBLE_COLUMNS] as const;
+const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]);
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const UTF8 = new TextEncoder();
+/** Largest bar count of one file: page sizes are thrift i32 (8 bytes per value plus headers). */
+const MAX_FILE_BARS = 1 << 27;
+
+// thrift compact protocol type ids
+const T_I32 = 5;
+const T_I64 = 6;
+const T_BINARY = 8;
+const T_LIST = 9;
+const T_STRUCT = 12;
+// parquet enums
+const TYPE_INT64 = 2;
+const TYPE_DOUBLE = 5;
+const REQUIRED = 0;
+const ENCODING_PLAIN = 0;
+const ENCODING_RLE = 3;
+const CODEC_UNCOMPRESSED = 0;
+const PAGE_DATA = 0;
+
+/** A minimal thrift compact-protocol writer for the fixed structures of our files. */
+class ThriftWriter {
+  bytes: Uint8Array;
+  pos = 0;
+  #last: number[] = [];
+  #field = 0;
+
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  #ensure(extra: number): void {
+    if (this.pos + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + extra));
+    grown.set(this.bytes.subarray(0, this.pos));
+    this.bytes = grown;
+  }
+
+  #byte(b: number): void {
+    this.#ensure(1);
+    this.bytes[this.pos++] = b;
+  }
+
+  /** unsigned varint of a non-negative safe integer */
+  #varint(v: number): void {
+    this.#ensure(10);
+    while (v >= 0x80) {
+      this.bytes[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.bytes[this.pos++] = v;
+  }
+
+  #header(id: number, type: number): void {
+    const delta = id - this.#field;
+    if (delta > 0 && delta <= 15) this.#byte((delta << 4) | type);
+    else {
+      this.#byte(type);
+      this.#varint(id >= 0 ? id * 2 : -id * 2 - 1);
+    }
+    this.#field = id;
+  }
+
+  /** i32/i64 field with a non-negative safe-integer value (zigzag: 2v) */
+  int(id: number, type: typeof T_I32 | typeof T_I64, v: number): void {
+    this.#header(id, type);
+    this.#varint(v * 2);
+  }
+
+  binary(id: number, b: Uint8Array): void {
+    this.#header(id, T_BINARY);
+    this.#varint(b.length);
+    this.#ensure(b.length);
+    this.bytes.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** list field header; elements follow (structs via beginStruct/endStruct without ids) */
+  list(id: number, elemType: number, size: number): void {
+    this.#header(id, T_LIST);
+    if (size < 15) this.#byte((size << 4) | elemType);
+    else {
+      this.#byte(0xf0 | elemType);
+      this.#varint(size);
+    }
+  }
+
+  listI32(v: number): void {
+    this.#varint(v * 2);
+  }
+
+  listBinary(b: Uint8Array): void {
+    this.#varint(b.length);
+    this.#ensure(b.length);
+    this.bytes.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** opens a struct: as field `id`, or as a list element when `id` is undefined */
+  beginStruct(id?: number): void {
+    if (id !== undefined) this.#header(id, T_STRUCT);
+    this.#last.push(this.#field);
+    this.#field = 0;
+  }
+
+  endStruct(): void {
+    this.#byte(0);
+    this.#field = this.#last.pop() as number;
+  }
+}
+
+function int64Bytes(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, v, true);
+  return b;
+}
+
+const COLUMN_NAME_BYTES = FAST_TARGETS.map((n) => UTF8.encode(n));
+
+/** Page header of one PLAIN, uncompressed v1 data page holding `n` REQUIRED 8-byte values. */
+function pageHeader(n: number): Uint8Array {
+  const w = new ThriftWriter(32);
+  w.int(1, T_I32, PAGE_DATA);
+  w.int(2, T_I32, 8 * n);
+  w.int(3, T_I32, 8 * n);
+  w.beginStruct(5);
+  w.int(1, T_I32, n);
+  w.int(2, T_I32, ENCODING_PLAIN);
+  w.int(3, T_I32, ENCODING_RLE);
+  w.int(4, T_I32, ENCODING_RLE);
+  w.endStruct();
+  w.endStruct();
+  return w.bytes.slice(0, w.pos);
+}
+
+function copyValues(out: Uint8Array, at: number, values: BigInt64Array | Float64Array, n: number): void {
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, 8 * n), at);
+    return;
+  }
+  const view = new DataView(out.buffer, out.byteOffset + at, 8 * n);
+  if (values instanceof BigInt64Array) for (let i = 0; i < n; i++) view.setBigInt64(8 * i, values[i] as bigint, true);
+  else for (let i = 0; i < n; i++) view.setFloat64(8 * i, values[i] as number, true);
+}
 
 /**
- * Encodes bars as one Parquet file (hyparquet-writer; PLAIN, uncompressed: the fastest to read here,
- * see src/data/README.md) with key-value metadata `symbol` and `timeframe`.
+ * Encodes bars as one Parquet file: one row group, one uncompressed PLAIN v1 data page per REQUIRED
+ * column (the layout the fast reader below expects, readable by any Parquet reader), open-time
+ * min/max statistics, and key-value metadata `axon_layout`, `symbol` and `timeframe`.
+ * @throws DataError InvalidInput when `cols.length` is negative, not an integer, above 2^27 or above a column's length
  */
 export function encodeBarsParquet(cols: BarColumns): Uint8Array {
   const n = cols.length;
-  const buf = parquetWriteBuffer({
-    columnData: [
-      { name: 'open_time_ns', data: cols.openTimeNs.subarray(0, n), type: 'INT64', nullable: false, encoding: 'PLAIN' },
-      { name: 'close_time_ns', data: cols.closeTimeNs.subarray(0, n), type: 'INT64', nullable: false, encoding: 'PLAIN', statistics: false },
-      ...DOUBLE_COLUMNS.map((name) => ({ name, data: cols[name].subarray(0, n), type: 'DOUBLE' as const, nullable: false, encoding: 'PLAIN' as const, statistics: false })),
-    ],
-    codec: 'UNCOMPRESSED',
-    rowGroupSize: Math.max(n, 1),
-    pageSize: Math.max(1 << 20, 8 * n + 4096),
-    kvMetadata: [
-      { key: LAYOUT_KEY, value: LAYOUT_PLAIN },
-      { key: 'symbol', value: cols.symbol },
-      { key: 'timeframe', value: cols.timeframe },
-    ],
-    createdBy: 'axon-quant',
-  });
-  return new Uint8Array(buf);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_FILE_BARS) throw new DataError('InvalidInput', `${cols.symbol}: ${n} bars cannot go into one file (0..${MAX_FILE_BARS})`);
+  const columns = [cols.openTimeNs, cols.closeTimeNs, cols.open, cols.high, cols.low, cols.close, cols.volume] as const;
+  for (const [k, c] of columns.entries()) {
+    if (c.length < n) throw new DataError('InvalidInput', `${cols.symbol}: column ${FAST_TARGETS[k] as string} has ${c.length} values, length says ${n}`);
+  }
+  const page = pageHeader(n);
+  const chunk = page.length + 8 * n;
+  const w = new ThriftWriter(1024);
+  w.int(1, T_I32, 2);
+  w.list(2, T_STRUCT, 1 + FAST_TARGETS.length);
+  w.beginStruct();
+  w.binary(4, UTF8.encode('root'));
+  w.int(5, T_I32, FAST_TARGETS.length);
+  w.endStruct();
+  for (const [k, name] of COLUMN_NAME_BYTES.entries()) {
+    w.beginStruct();
+    w.int(1, T_I32, k < 2 ? TYPE_INT64 : TYPE_DOUBLE);
+    w.int(3, T_I32, REQUIRED);
+    w.binary(4, name);
+    w.endStruct();
+  }
+  w.int(3, T_I64, n);
+  w.list(4, T_STRUCT, 1);
+  w.beginStruct();
+  w.list(1, T_STRUCT, FAST_TARGETS.length);
+  for (const [k, name] of COLUMN_NAME_BYTES.entries()) {
+    const offset = 4 + k * chunk;
+    w.beginStruct();
+    w.int(2, T_I64, offset);
+    w.beginStruct(3);
+    w.int(1, T_I32, k < 2 ? TYPE_INT64 : TYPE_DOUBLE);
+    w.list(2, T_I32, 1);
+    w.listI32(ENCODING_PLAIN);
+    w.list(3, T_BINARY, 1);
+    w.listBinary(name);
+    w.int(4, T_I32, CODEC_UNCOMPRESSED);
+    w.int(5, T_I64, n);
+    w.int(6, T_I64, chunk);
+    w.int(7, T_I64, chunk);
+    w.int(9, T_I64, offset);
+    if (k === 0 && n > 0) {
+      w.beginStruct(12);
+      w.int(3, T_I64, 0);
+      w.binary(5, int64Bytes(cols.openTimeNs[n - 1] as bigint));
+      w.binary(6, int64Bytes(cols.openTimeNs[0] as bigint));
+      w.endStruct();
+    }
+    w.endStruct();
+    w.endStruct();
+  }
+  w.int(2, T_I64, FAST_TARGETS.length * chunk);
+  w.int(3, T_I64, n);
+  w.int(5, T_I64, 4);
+  w.int(6, T_I64, FAST_TARGETS.length * chunk);
+  w.endStruct();
+  const kvs: [string, string][] = [
+    [LAYOUT_KEY, LAYOUT_PLAIN],
+    ['symbol', cols.symbol],
+    ['timeframe', cols.timeframe],
+  ];
+  w.list(5, T_STRUCT, kvs.length);
+  for (const [key, value] of kvs) {
+    w.beginStruct();
+    w.binary(1, UTF8.encode(key));
+    w.binary(2, UTF8.encode(value));
+    w.endStruct();
+  }
+  w.binary(6, UTF8.encode('axon-quant'));
+  w.endStruct();
+  const footer = w.bytes.subarray(0, w.pos);
+  const body = 4 + FAST_TARGETS.length * chunk;
+  const out = new Uint8Array(body + footer.length + 8);
+  out.set(MAGIC, 0);
+  for (const [k, values] of columns.entries()) {
+    const at = 4 + k * chunk;
+    out.set(page, at);
+    copyValues(out, at + page.length, values, n);
+  }
+  out.set(footer, body);
+  new DataView(out.buffer).setUint32(body + footer.length, footer.length, true);
+  out.set(MAGIC, body + footer.length + 4);
+  return out;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -68,7 +282,6 @@ export function barFileSummary(bytes: Uint8Array, where: string): { rows: number
   return { rows: Number(md.num_rows), lastOpenTimeNs: last, symbol: kv(md, 'symbol'), timeframe: kv(md, 'timeframe') };
 }
 
-const FAST_TARGETS = ['open_time_ns', 'close_time_ns', ...DOUBLE_COLUMNS] as const;
 
 /**
  * Fast path for files this store writes (one row group, one uncompressed PLAIN page per REQUIRED

@@ -10,7 +10,7 @@ import { DataError } from './errors.js';
 import { barFileSummary, decodeBarsParquet, encodeBarsParquet } from './parquet.js';
 import { querySql } from './sql.js';
 import type { SqlResult } from './sql.js';
-import { formatIsoUtc, utcDate, utcDayNumber, utcDayStartNs, DAY_NS } from './time.js';
+import { civilFromDays, formatIsoUtc, utcDate, utcDayNumber, utcDayStartNs, DAY_NS } from './time.js';
 
 const SYMBOL_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DAY_FILE_RE = /^(\d{4}-\d{2}-\d{2})\.parquet$/;
@@ -38,6 +38,12 @@ export interface ReplayOptions extends TimeRange {
   batchSize?: number;
 }
 
+/** Options of BarStore.planWrite. */
+export interface PlanOptions {
+  /** report bars that overlap stored bars of their day instead of throwing AppendOnlyViolation */
+  onOverlap?: (index: number, date: string, lastStoredNs: bigint) => void;
+}
+
 /** A file the store is about to write: its final path and its bytes. */
 export interface PlannedFile {
   path: string;
@@ -60,6 +66,25 @@ function lowerBound(times: BigInt64Array, n: number, t: bigint): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((times[mid] as bigint) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index in `[start, n)` whose time is >= `bound` (times ascending), galloping from `start`. */
+function upperDayBound(times: BigInt64Array, start: number, n: number, bound: bigint): number {
+  let lo = start;
+  let step = 1;
+  let hi = start + 1;
+  while (hi < n && (times[hi] as bigint) < bound) {
+    lo = hi;
+    step *= 2;
+    hi = start + step;
+  }
+  if (hi > n) hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as bigint) < bound) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -118,10 +143,12 @@ export class BarStore {
 
   /** Timeframe recorded in `symbol`'s files, or undefined when the symbol has none. @throws DataError StoreCorrupt */
   timeframeOf(symbol: string): Timeframe | undefined {
-    const days = this.days(symbol);
-    const first = days[0];
-    if (first === undefined) return undefined;
-    const path = this.dayFile(symbol, first);
+    return this.#timeframeIn(symbol, this.days(symbol)[0]);
+  }
+
+  #timeframeIn(symbol: string, firstDay: string | undefined): Timeframe | undefined {
+    if (firstDay === undefined) return undefined;
+    const path = this.dayFile(symbol, firstDay);
     const tf = barFileSummary(readFileSync(path), path).timeframe;
     if (tf === undefined) throw new DataError('StoreCorrupt', `${path} has no timeframe metadata`);
     return tf as Timeframe;
@@ -150,46 +177,60 @@ export class BarStore {
 
   /**
    * Validates `cols` and plans the day files a write would produce (existing days are read and extended);
-   * nothing is written.
-   * @throws DataError InvalidInput, InvalidData, AppendOnlyViolation
+   * nothing is written. The symbol's directory is listed once; only days that already exist are read.
+   * With `onOverlap`, each bar not after its day's stored bars is reported there (index into `cols`,
+   * UTC date, last stored open time in ns) instead of throwing, and such days are left out of the plan:
+   * the caller must not commit a plan that had overlaps.
+   * @throws DataError InvalidInput, InvalidData, AppendOnlyViolation, StoreCorrupt
    */
-  async planWrite(cols: BarColumns): Promise<PlannedFile[]> {
+  async planWrite(cols: BarColumns, options: PlanOptions = {}): Promise<PlannedFile[]> {
     checkSymbol(cols.symbol);
     const n = cols.length;
     if (!Number.isInteger(n) || n < 0) throw new DataError('InvalidInput', `length ${n} is not a bar count`);
     for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) {
       if (cols[k].length < n) throw new DataError('InvalidInput', `${cols.symbol}: column ${k} has ${cols[k].length} values, length says ${n}`);
     }
-    const existingTf = this.timeframeOf(cols.symbol);
+    const stored = this.days(cols.symbol);
+    const existingTf = this.#timeframeIn(cols.symbol, stored[0]);
     if (existingTf !== undefined && existingTf !== cols.timeframe) {
       throw new DataError('InvalidInput', `${cols.symbol} is stored as ${existingTf} bars; cannot write ${cols.timeframe} bars`);
     }
+    const ot = cols.openTimeNs;
+    const ct = cols.closeTimeNs;
     for (let i = 0; i < n; i++) {
-      const t = cols.openTimeNs[i] as bigint;
-      if (i > 0 && t <= (cols.openTimeNs[i - 1] as bigint)) {
+      const t = ot[i] as bigint;
+      if (i > 0 && t <= (ot[i - 1] as bigint)) {
         throw new DataError('InvalidData', `${cols.symbol} bar ${i} opens at ${formatIsoUtc(t)}, not after bar ${i - 1}; bars must be in strictly increasing open time`);
       }
-      if ((cols.closeTimeNs[i] as bigint) <= t) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)} closes at or before it opens`);
+      if ((ct[i] as bigint) <= t) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)} closes at or before it opens`);
       const problem = barProblem(cols.open[i] as number, cols.high[i] as number, cols.low[i] as number, cols.close[i] as number, cols.volume[i] as number);
       if (problem !== undefined) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)}: ${problem}`);
     }
+    const existing = new Set(stored);
+    const dir = join(this.dir, 'bars', cols.symbol);
     const planned: PlannedFile[] = [];
     let start = 0;
     while (start < n) {
-      const day = utcDayNumber(cols.openTimeNs[start] as bigint);
+      const day = utcDayNumber(ot[start] as bigint);
       const dayEnd = BigInt(day + 1) * DAY_NS;
-      const end = lowerBound(cols.openTimeNs, n, dayEnd);
-      const date = utcDate(cols.openTimeNs[start] as bigint);
+      // bars are ordered: the day's end is usually near, so gallop before bisecting
+      const end = upperDayBound(ot, start, n, dayEnd);
+      const date = civilFromDays(day);
       let part = sliceColumns(cols, start, end);
-      const path = this.dayFile(cols.symbol, date);
-      if (existsSync(path)) {
+      const path = join(dir, `${date}.parquet`);
+      if (existing.has(date)) {
         const old = await this.readDay(cols.symbol, date);
         const last = old.openTimeNs[old.length - 1];
         if (last !== undefined && (part.openTimeNs[0] as bigint) <= last) {
-          throw new DataError(
-            'AppendOnlyViolation',
-            `${cols.symbol} ${date}: a bar at ${formatIsoUtc(part.openTimeNs[0] as bigint)} is not after the last stored bar at ${formatIsoUtc(last)} (the store is append-only)`,
-          );
+          if (options.onOverlap === undefined) {
+            throw new DataError(
+              'AppendOnlyViolation',
+              `${cols.symbol} ${date}: a bar at ${formatIsoUtc(part.openTimeNs[0] as bigint)} is not after the last stored bar at ${formatIsoUtc(last)} (the store is append-only)`,
+            );
+          }
+          for (let i = start; i < end && (ot[i] as bigint) <= last; i++) options.onOverlap(i, date, last);
+          start = end;
+          continue;
         }
         part = concatColumns([old, part]);
       }
@@ -201,7 +242,7 @@ export class BarStore {
 
   /** Atomically writes planned files (all or nothing). @throws DataError WriteFailed */
   async commit(planned: readonly PlannedFile[]): Promise<void> {
-    for (const p of planned) mkdirSync(this.symbolDir(p.symbol), { recursive: true });
+    for (const symbol of new Set(planned.map((p) => p.symbol))) mkdirSync(this.symbolDir(symbol), { recursive: true });
     await commitFiles(planned, this.#beforeRename, { fsync: this.#fsync });
   }
 
