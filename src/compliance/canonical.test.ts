@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Price } from '../core/decimal.js';
-import { decodeCanonical, encodeCanonical, sha256Hex } from './canonical.js';
+import { decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
 import { auditEntryCanonical, auditEntryHash, GENESIS_HASH } from './entry.js';
 import { ComplianceError } from './errors.js';
 
@@ -91,6 +91,19 @@ describe('decodeCanonical', () => {
       }),
     );
     expect(decodeCanonical('{"a":[1n,1,"1"]}')).toEqual({ a: [1n, 1, '1'] });
+  });
+
+  it('gives what toCanonicalValue gives without the text round trip, frozen', () => {
+    fc.assert(
+      fc.property(canonicalValue, (v) => {
+        const copy = toCanonicalValue(v);
+        expect(copy).toEqual(decodeCanonical(encodeCanonical(v)));
+        expect(encodeCanonical(copy)).toBe(encodeCanonical(v));
+        if (typeof copy === 'object' && copy !== null) expect(Object.isFrozen(copy)).toBe(true);
+      }),
+    );
+    expect(toCanonicalValue({ px: Price.of('1.50'), gone: undefined, z: -0 })).toEqual({ px: '1.50', z: 0 });
+    expect(() => toCanonicalValue({ a: [Number.NaN] }, 'event')).toThrow('[SerializationError] event.a[0]: NaN has no canonical encoding (finite numbers only)');
   });
 
   it('keeps a "__proto__" key as data', () => {

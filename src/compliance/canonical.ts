@@ -19,7 +19,13 @@ export function encodeCanonical(value: unknown, path = 'value'): string {
   return encode(value, path, []);
 }
 
+/** Text already in canonical form, spliced in verbatim (module-internal: lets the trail encode an event once). */
+export class PreEncoded {
+  constructor(readonly text: string) {}
+}
+
 function encode(value: unknown, path: string, stack: object[]): string {
+  if (value instanceof PreEncoded) return value.text;
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -62,6 +68,63 @@ function encode(value: unknown, path: string, stack: object[]): string {
     default:
       throw new ComplianceError('SerializationError', `${path}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
   }
+}
+
+/**
+ * The frozen plain copy of `value` that the canonical encoding describes (toJSON applied, undefined
+ * properties dropped), i.e. what `decodeCanonical(encodeCanonical(value))` returns, without the text round trip.
+ * @throws ComplianceError SerializationError as `encodeCanonical`
+ */
+export function toCanonicalValue(value: unknown, path = 'value'): CanonicalValue {
+  return copy(value, path, []);
+}
+
+function copy(value: unknown, path: string, stack: object[]): CanonicalValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${path}: ${String(value)} has no canonical encoding (finite numbers only)`);
+      return value === 0 ? 0 : value;
+    case 'object': {
+      if (value === null) return null;
+      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${path}: circular reference`);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') return copy((toJSON as () => unknown).call(value), path, [...stack, value]);
+      stack.push(value);
+      try {
+        if (Array.isArray(value)) {
+          const out: CanonicalValue[] = [];
+          for (let i = 0; i < value.length; i++) out.push(copy(value[i], `${path}[${i}]`, stack));
+          return Object.freeze(out);
+        }
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+          throw new ComplianceError('SerializationError', `${path}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
+        }
+        const out: Record<string, CanonicalValue> = {};
+        for (const k of Object.keys(value).sort()) {
+          const v = (value as Record<string, unknown>)[k];
+          if (v === undefined) continue;
+          setData(out, k, copy(v, `${path}.${k}`, stack));
+        }
+        return Object.freeze(out);
+      } finally {
+        stack.pop();
+      }
+    }
+    default:
+      throw new ComplianceError('SerializationError', `${path}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
+  }
+}
+
+function setData(out: Record<string, CanonicalValue>, k: string, v: CanonicalValue): void {
+  // a "__proto__" key must become data, not the prototype
+  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 /**
@@ -121,6 +184,15 @@ class Parser {
 
   string(): string {
     const start = this.pos;
+    // fast path: no escapes and no control characters (which JSON forbids raw), so the token is its content
+    for (let i = start + 1; i < this.text.length; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c === 34) {
+        this.pos = i + 1;
+        return this.text.slice(start + 1, i);
+      }
+      if (c === 92 || c < 32) break;
+    }
     this.pos++;
     for (;;) {
       const c = this.text[this.pos];
@@ -176,8 +248,7 @@ class Parser {
         this.fail('expected :');
       }
       if (Object.hasOwn(out, k)) this.fail(`duplicate key ${JSON.stringify(k)}`);
-      // defineProperty: a "__proto__" key must become data, not the prototype
-      Object.defineProperty(out, k, { value: this.value(), enumerable: true, writable: true, configurable: true });
+      setData(out, k, this.value());
       this.skipSpace();
       const c = this.text[this.pos++];
       if (c === '}') return Object.freeze(out);

@@ -1,4 +1,4 @@
-import { encodeCanonical, sha256Hex } from './canonical.js';
+import { encodeCanonical, PreEncoded, sha256Hex } from './canonical.js';
 import type { CanonicalValue } from './canonical.js';
 import { ComplianceError } from './errors.js';
 
@@ -48,9 +48,10 @@ export interface AuditEntry {
 /**
  * The canonical text an entry's hash is computed over: `encodeCanonical` of the object
  * `{seq, tsNs, kind, subject, fromState?, toState?, reason, event?, prevHash}` (absent optional fields omitted).
+ * `eventText`, when given, must be `encodeCanonical(entry.event)` (saves encoding the event twice).
  * @throws ComplianceError SerializationError when the event has no canonical encoding
  */
-export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>): string {
+export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>, eventText?: string): string {
   return encodeCanonical(
     {
       seq: entry.seq,
@@ -60,7 +61,8 @@ export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>): string {
       fromState: entry.fromState,
       toState: entry.toState,
       reason: entry.reason,
-      event: entry.event,
+      // the trail passes the event's text it already has; it is what encoding entry.event gives
+      event: eventText === undefined ? entry.event : new PreEncoded(eventText),
       prevHash: entry.prevHash,
     },
     'entry',
@@ -68,11 +70,11 @@ export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 /**
- * The hash an entry must carry: SHA-256 hex of its canonical text.
+ * The hash an entry must carry: SHA-256 hex of its canonical text (`eventText` as for auditEntryCanonical).
  * @throws ComplianceError SerializationError when the event has no canonical encoding
  */
-export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
-  return sha256Hex(auditEntryCanonical(entry));
+export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>, eventText?: string): string {
+  return sha256Hex(auditEntryCanonical(entry, eventText));
 }
 
 /** Where a trail's entries go; `append` must persist the entry and advance the stored head atomically. */
@@ -80,10 +82,10 @@ export interface AuditSink {
   /** The stored head: `{seq: 0, hash: GENESIS_HASH}` when empty. */
   head(): AuditHead;
   /**
-   * Stores an entry that extends the stored head.
+   * Stores an entry that extends the stored head; `eventText` is `encodeCanonical(entry.event)` when it has one.
    * @throws ComplianceError AuditConflict when the stored head is not `{entry.seq - 1, entry.prevHash}` (nothing is written)
    */
-  append(entry: AuditEntry): void;
+  append(entry: AuditEntry, eventText?: string): void;
 }
 
 /** An in-memory sink (tests, dry runs); `entries()` and `anchor()` feed `verifyAudit`. */

@@ -1,5 +1,6 @@
 export * from './errors.js';
-export * from './canonical.js';
+export { decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
+export type { CanonicalValue } from './canonical.js';
 export * from './entry.js';
 export * from './trail.js';
 export * from './sqlite-sink.js';

@@ -64,7 +64,7 @@ export class SqliteAuditSink implements AuditSink {
   readonly #insert: Database.Statement;
   readonly #advance: Database.Statement;
   readonly #rewind: Database.Statement;
-  readonly #appendInOwnTransaction: (entry: AuditEntry) => void;
+  readonly #appendInOwnTransaction: (entry: AuditEntry, eventText: string | undefined) => void;
 
   /**
    * Creates the tables when missing and checks that the stored head matches the last stored entry.
@@ -89,7 +89,7 @@ export class SqliteAuditSink implements AuditSink {
     this.#insert = db.prepare(`INSERT INTO audit (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#advance = db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?');
     this.#rewind = db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1');
-    this.#appendInOwnTransaction = db.transaction((entry: AuditEntry) => this.#write(entry));
+    this.#appendInOwnTransaction = db.transaction((entry: AuditEntry, eventText: string | undefined) => this.#write(entry, eventText));
   }
 
   head(): AuditHead {
@@ -98,12 +98,12 @@ export class SqliteAuditSink implements AuditSink {
     return anchor;
   }
 
-  append(entry: AuditEntry): void {
-    if (this.#db.inTransaction) this.#write(entry);
-    else this.#appendInOwnTransaction(entry);
+  append(entry: AuditEntry, eventText?: string): void {
+    if (this.#db.inTransaction) this.#write(entry, eventText);
+    else this.#appendInOwnTransaction(entry, eventText);
   }
 
-  #write(entry: AuditEntry): void {
+  #write(entry: AuditEntry, eventText: string | undefined): void {
     const moved = this.#advance.run(entry.seq, entry.hash, entry.seq - 1, entry.prevHash);
     if (moved.changes !== 1) {
       throw new ComplianceError('AuditConflict', `audit entry seq ${entry.seq} does not extend the stored head (seq ${this.head().seq})`);
@@ -117,7 +117,7 @@ export class SqliteAuditSink implements AuditSink {
         entry.fromState ?? null,
         entry.toState ?? null,
         entry.reason,
-        entry.event === undefined ? null : encodeCanonical(entry.event, 'event'),
+        entry.event === undefined ? null : (eventText ?? encodeCanonical(entry.event, 'event')),
         entry.prevHash,
         entry.hash,
       );

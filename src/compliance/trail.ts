@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
-import { decodeCanonical, encodeCanonical } from './canonical.js';
+import { encodeCanonical, toCanonicalValue } from './canonical.js';
 import { auditEntryHash, MemoryAuditSink } from './entry.js';
 import type { AuditEntry, AuditFields, AuditHead, AuditSink } from './entry.js';
 import { ComplianceError } from './errors.js';
@@ -48,7 +48,8 @@ export class AuditTrail {
    */
   append(fields: AuditFields): AuditEntry {
     checkFields(fields);
-    const event = fields.event === undefined ? undefined : decodeCanonical(encodeCanonical(fields.event, 'event'));
+    const event = fields.event === undefined ? undefined : toCanonicalValue(fields.event, 'event');
+    const eventText = event === undefined ? undefined : encodeCanonical(event, 'event');
     const body: Omit<AuditEntry, 'hash'> = {
       seq: this.#head.seq + 1,
       tsNs: this.#clock.now(),
@@ -60,8 +61,8 @@ export class AuditTrail {
       ...(event === undefined ? {} : { event }),
       prevHash: this.#head.hash,
     };
-    const entry: AuditEntry = Object.freeze({ ...body, hash: auditEntryHash(body) });
-    this.#sink.append(entry);
+    const entry: AuditEntry = Object.freeze({ ...body, hash: auditEntryHash(body, eventText) });
+    this.#sink.append(entry, eventText);
     this.#head = { seq: entry.seq, hash: entry.hash };
     return entry;
   }

@@ -22,6 +22,8 @@ interface Candidate {
   readonly malformed?: string;
   /** why the stored form differs from what was written, although it still decodes */
   readonly altered?: string;
+  /** the stored event text, once checked to be encodeCanonical(entry.event) */
+  readonly eventText?: string;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -80,7 +82,7 @@ function rowCandidate(r: AuditRow): Candidate {
     prevHash: r.prev_hash as string,
     hash: r.hash as string,
   };
-  return { entry, seq, ...(altered === undefined ? {} : { altered }) };
+  return { entry, seq, ...(altered === undefined ? {} : { altered }), ...(event === undefined ? {} : { eventText: r.event_json as string }) };
 }
 
 /**
@@ -116,7 +118,7 @@ export function verifyAuditRows(rows: readonly AuditRow[], anchor?: AuditHead, c
 
 function contentProblem(c: Candidate, entry: AuditEntry): string | undefined {
   if (c.altered !== undefined) return c.altered;
-  return auditEntryHash(entry) === entry.hash ? undefined : 'its stored hash does not match its content';
+  return auditEntryHash(entry, c.eventText) === entry.hash ? undefined : 'its stored hash does not match its content';
 }
 
 function verifyCandidates(cands: readonly Candidate[], anchor: AuditHead | undefined, checkpoints: readonly AuditHead[]): AuditVerification {
