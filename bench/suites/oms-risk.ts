@@ -1,5 +1,6 @@
 // oms-risk: pre-trade checkOrder on a 100-position portfolio, and the OMS submit -> ack -> fill
 // cycle, each against a minimal number-based twin doing the same work in the same run
+import { loadavg } from 'node:os';
 import { TestClock, Rng } from '../../src/core/index.js';
 import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order } from '../../src/oms/index.js';
 import { DefaultRiskEngine, makeRiskConfig } from '../../src/risk/index.js';
@@ -91,6 +92,11 @@ class NumberOms {
   }
 }
 
+/** The 1-minute load average, so a figure can be read against how busy the machine was. */
+function load(): string {
+  return (loadavg()[0] ?? 0).toFixed(1);
+}
+
 function symbols(): string[] {
   return Array.from({ length: POSITIONS }, (_, i) => `S${i}-USD`);
 }
@@ -159,7 +165,7 @@ function riskBench(): BenchResult[] {
       peer: 'same checks with number arithmetic',
       peerMedian: r.peer,
       ratio: r.ratio,
-      note: `target >= 2M/s; 80% of orders raise a position and run every limit, 20% reduce one; exact and number agree on ${allowed} allowed of ${CHECKS * 9}`,
+      note: `load average ${load()} on this shared machine; target >= 2M/s; 80% of orders raise a position and run every limit, 20% reduce one; exact and number agree on ${allowed} allowed of ${CHECKS * 9}`,
     },
   ];
 }
@@ -204,7 +210,7 @@ function omsBench(): BenchResult[] {
       peer: 'number-arithmetic OMS twin',
       peerMedian: r.peer,
       ratio: r.ratio,
-      note: `target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history`,
+      note: `load average ${load()} on this shared machine; target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history`,
     },
   ];
 }

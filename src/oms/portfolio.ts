@@ -222,6 +222,11 @@ export class Portfolio {
     );
   }
 
+  // Map.clear allocates a fresh table, so skip it when there is nothing cached (every fill)
+  #dropEquity(): void {
+    if (this.#equityCache.size > 0) this.#equityCache.clear();
+  }
+
   #setCash(code: string, raw: bigint, precision: number): void {
     const c = this.#cash.get(code);
     if (c === undefined) {
@@ -243,7 +248,7 @@ export class Portfolio {
     if (!a.isPositive()) throw new OmsError('Portfolio', `deposit of ${code} must be positive, got ${a.toString()}`);
     const next = this.cashBalance(code).add(a);
     this.#setCash(code, next.raw, next.precision);
-    this.#equityCache.clear();
+    this.#dropEquity();
   }
 
   /**
@@ -259,7 +264,7 @@ export class Portfolio {
       throw new OmsError('Portfolio', `withdrawal of ${a.toString()} ${code} exceeds the cash balance ${this.cashBalance(code).toString()}`);
     }
     this.#setCash(code, next.raw, next.precision);
-    this.#equityCache.clear();
+    this.#dropEquity();
   }
 
   /** Whether a fill with this id was already applied. */
@@ -467,7 +472,7 @@ export class Portfolio {
     this.#revalue(pos);
     const isOpen = p.nqR !== 0n;
     if (isOpen !== wasOpen) this.#openCount += isOpen ? 1 : -1;
-    this.#equityCache.clear();
+    this.#dropEquity();
     this.#setCash(p.quote, p.cqR, p.cqP);
     if (p.feeCurrency !== p.quote) this.#setCash(p.feeCurrency, p.cfR, p.cfP);
     if (p.fillId !== undefined) this.#fills.set(p.fillId, new FillKey(p.symbol, p.qR, p.qP, p.price, p.fee, p.feeCurrency));
@@ -521,7 +526,7 @@ export class Portfolio {
       agg = { netR: 0n, netP: 0, grossR: 0n, grossP: 0, grossDecimal: undefined };
       this.#aggregates.set(pos.quote, agg);
     }
-    this.#equityCache.clear();
+    this.#dropEquity();
     // net - old value + new value, and gross - |old value| + |new value|, at the widest precision
     const oR = pos.vR;
     const oP = pos.vP;
