@@ -39,6 +39,8 @@ import type { StrategyFactory } from '../strategy/types.js';
 import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
 import { JsonlLogger } from './logger.js';
+import { StateStore } from './state/store.js';
+import { configHash } from './state/codec.js';
 
 /**
  * One bar through the backtest loop: time to the bar's open, the venue matches resting orders on it,
@@ -237,8 +239,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     // replayed bars already live in their source: written atomically, without an fsync per file
     const recorder = new BarRecorder(new BarStore(runDir, { fsync: false }));
     const tfOf = new Map<string, Timeframe>(symbols.map((s, i) => [s, timeframes[i] ?? '1m']));
+    // state.sqlite: order intents before sending, fills, checkpoints and the audit trail
+    const state = StateStore.open(join(runDir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
     const engine = new Engine({
       config,
+      state,
       clock,
       rng,
       venue,
@@ -263,6 +268,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     });
     const flip = new Uint8Array(symbols.length);
     let done = 0;
+    await engine.reconcile('startup');
     const t0 = process.hrtime.bigint();
     for await (const batch of source) {
       const n = batch.length;
@@ -281,6 +287,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         bar.close = batch.close[i] as number;
         bar.volume = batch.volume[i] as number;
         stepBar(clock, venue, engine, bar);
+        if (engine.reconcileDue) await engine.reconcile('periodic');
         if (k < keep) {
           const cp = candleParts[k]!;
           cp.t.push(open);
@@ -295,6 +302,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (engine.halted !== undefined) break;
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    engine.checkpoint();
+    state.close();
     await recorder.flush();
     logger.close();
 
@@ -317,6 +326,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       final_equity_exact: exact.toString(),
       total_return: exact.toNumber() / cash.toNumber() - 1,
       halted: engine.halted ?? null,
+      corrections: engine.corrections,
+      audit_entries: engine.audit.size,
     };
     const summaryText = `${JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
     writeAtomic(join(runDir, 'summary.json'), summaryText);

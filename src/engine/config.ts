@@ -26,7 +26,7 @@ export interface EngineConfig {
     eod_liquidation_minutes: number;
     allow_overnight: boolean;
   };
-  engine: { warmup_bars: number; long_only: boolean; checkpoint_every: number; reconcile_every: number };
+  engine: { warmup_bars: number; long_only: boolean; checkpoint_every: number; reconcile_every: number; unknown_position: 'halt' | 'adopt' };
   venue: {
     market_fill: 'next-open' | 'this-close';
     limit_fill: 'through' | 'touch';
@@ -124,8 +124,9 @@ export const ENGINE_SCHEMA: Schema = {
     fields: {
       warmup_bars: { type: 'number', integer: true, min: 0, default: 50 },
       long_only: { type: 'boolean', default: true },
-      checkpoint_every: { type: 'number', integer: true, min: 1, default: 100 },
-      reconcile_every: { type: 'number', integer: true, min: 1, default: 20 },
+      checkpoint_every: { type: 'number', integer: true, min: 1, default: 100, doc: 'bar times between checkpoints to state.sqlite' },
+      reconcile_every: { type: 'number', integer: true, min: 1, default: 20, doc: 'bar times (not bars of every symbol) between reconciliations' },
+      unknown_position: { type: 'enum', values: ['halt', 'adopt'], default: 'halt', doc: 'what to do when the venue holds a position the engine does not know' },
     },
   },
   venue: {

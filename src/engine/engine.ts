@@ -23,6 +23,9 @@ import type { Venue } from '../venues/venue.js';
 import type { EngineConfig } from './config.js';
 import type { EngineLogger } from './logger.js';
 import { SymbolIndicators } from './symbol-indicators.js';
+import { AuditTrail } from '../compliance/trail.js';
+import { OrderTracker, causeOfVenueEvent, engineEventOf, isTerminalEngineState, type OrderTransition } from '../execution/order-states.js';
+import type { StateStore } from './state/store.js';
 
 /** Error codes of the engine. */
 export type EngineErrorCode = 'EngineHalted' | 'UnknownSymbol' | 'InvalidState' | 'ConfigInvalid';
@@ -62,6 +65,17 @@ export interface EngineDeps {
   logger: EngineLogger;
   rawBars?: RawBarSink;
   hooks?: EngineHooks;
+  /** state.sqlite: order intents written before sending, fills, checkpoints; the audit trail shares it. */
+  state?: StateStore;
+}
+
+/** What one reconciliation found and did. */
+export interface ReconcileReport {
+  readonly reason: string;
+  readonly tsNs: bigint;
+  /** Corrections applied to local state (each also an audit entry). */
+  readonly corrections: readonly string[];
+  readonly halted: boolean;
 }
 
 type Purpose = 'entry' | 'exit';
@@ -205,6 +219,17 @@ export class Engine {
   readonly #lotPrecision: number;
   #nextTradeId = 1;
   #bars = 0;
+  /** distinct bar times seen: checkpoints and reconciliation count these, so 100 symbols do not multiply them */
+  #steps = 0;
+  #lastStepT = -1n;
+  readonly #audit: AuditTrail;
+  readonly #tracker: OrderTracker;
+  readonly #state: StateStore | undefined;
+  #corrections = 0;
+  /** reconciliations run (for the summary) */
+  get corrections(): number {
+    return this.#corrections;
+  }
   #entries = 0;
   #cashF = 0;
   #equityF = 0;
@@ -269,10 +294,13 @@ export class Engine {
     });
     this.#kill = new KillSwitch({ dailyLossPct: cfg.kill_switch.daily_loss_pct, weeklyLossPct: cfg.kill_switch.weekly_loss_pct });
     this.#cooldowns = new Cooldowns(cfg.cooldown.bars_after_stop);
+    this.#state = deps.state;
+    this.#audit = deps.state === undefined ? new AuditTrail(deps.clock) : AuditTrail.open(deps.state.db, deps.clock);
+    this.#tracker = new OrderTracker((t) => this.#onTransition(t));
     deps.venue.onEvent((e) => this.onVenueEvent(e));
   }
 
-  #state(symbol: string): SymbolState {
+  #symbolState(symbol: string): SymbolState {
     let st = this.#symbols.get(symbol);
     if (st !== undefined) return st;
     const instrument = this.#deps.instruments.get(symbol);
@@ -298,10 +326,15 @@ export class Engine {
 
   /** The heartbeat: runs the whole pipeline for one bar. The view is only read during the call. */
   onBar(bar: BarView): void {
-    const st = this.#state(bar.symbol);
+    const st = this.#symbolState(bar.symbol);
     // 1. raw bar first
     this.#deps.rawBars?.append(bar.symbol, bar.openTimeNs, bar.closeTimeNs, bar.open, bar.high, bar.low, bar.close, bar.volume);
     this.#bars++;
+    if (bar.closeTimeNs !== this.#lastStepT) {
+      this.#lastStepT = bar.closeTimeNs;
+      this.#steps++;
+      this.#stepStarted = true;
+    }
     st.index++;
     (bar as { index: number }).index = st.index;
     // 2. indicators (vwap re-anchored at each session open)
@@ -359,10 +392,30 @@ export class Engine {
     this.#afterBar();
   }
 
+  #stepStarted = false;
+
   #afterBar(): void {
-    const n = this.#bars;
+    if (!this.#stepStarted) return;
+    this.#stepStarted = false;
+    const n = this.#steps;
     if (n % this.#reconcileEvery === 0) this.#deps.hooks?.reconcile?.(this, n);
-    if (n % this.#checkpointEvery === 0) this.#deps.hooks?.checkpoint?.(this, n);
+    if (n % this.#checkpointEvery === 0) {
+      this.#deps.hooks?.checkpoint?.(this, n);
+      this.checkpoint();
+    }
+  }
+
+  /** True when the driver should reconcile after this bar (every `engine.reconcile_every` bar times). */
+  get reconcileDue(): boolean {
+    return this.#steps % this.#reconcileEvery === 0 && this.#lastReconciledStep !== this.#steps;
+  }
+  #lastReconciledStep = -1;
+
+  /** Writes a checkpoint to state.sqlite (one transaction) when the engine has a state store. */
+  checkpoint(): void {
+    const store = this.#state;
+    if (store === undefined) return;
+    store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#clock.now(), state: this.snapshot(), audit: this.#audit.head() });
   }
 
   #nextAnchor(st: SymbolState, t: bigint): bigint {
@@ -478,10 +531,35 @@ export class Engine {
       ...(notional === undefined ? {} : { notional }),
     };
     this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose, side: order.side, reason });
+    // the intent is durable before the venue hears of the order: a restart can always ask the venue about it
+    this.#tracker.open(id);
+    this.#state?.recordIntent({
+      clientOrderId: id,
+      symbol: st.symbol,
+      side: order.side,
+      type: 'Market',
+      quantity: order.quantity.toString(),
+      ...(notional === undefined ? {} : { notional: notional.amountString() }),
+      purpose,
+      reason,
+      barIndex: st.index,
+      createdNs: request.tsInit,
+    });
+    this.#tracker.apply(id, 'submit', { reason, tsNs: request.tsInit, cause: { source: 'engine', purpose } });
     this.#log.log('info', 'order-submit', { id, symbol: st.symbol, purpose, side: order.side, quantity: order.quantity.toString(), notional: notional?.toString(), reason, tsNs: request.tsInit });
     this.#deps.hooks?.beforeSubmit?.(this, request);
     this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
     return id;
+  }
+
+  #onTransition(t: OrderTransition): void {
+    this.#audit.append({ kind: 'transition', subject: t.clientOrderId, fromState: t.from, toState: t.to, reason: t.reason, event: t.cause });
+    if (this.#state !== undefined && t.to !== 'SUBMITTED') this.#state.setIntentStatus(t.clientOrderId, t.to, t.tsNs);
+  }
+
+  /** The hash-chained audit trail of every order transition and correction. */
+  get audit(): AuditTrail {
+    return this.#audit;
   }
 
   #onSendFailure(id: ClientOrderId, e: unknown): void {
@@ -496,6 +574,7 @@ export class Engine {
 
   /** Applies one venue event: status in the OMS, fills to the portfolio (deduplicated by execution id) and the trade. */
   onVenueEvent(e: VenueEvent): void {
+    if (e.kind !== 'position-changed') this.#track(e);
     switch (e.kind) {
       case 'accepted':
         this.#status(e.clientOrderId, 'Acknowledged');
@@ -526,6 +605,19 @@ export class Engine {
         break;
     }
     this.#deps.hooks?.afterVenueEvent?.(this, e);
+  }
+
+  #track(e: Exclude<VenueEvent, { kind: 'position-changed' }>): void {
+    const id = e.clientOrderId;
+    const event = engineEventOf(e);
+    if (event === undefined || !this.#tracker.has(id)) return;
+    if (e.kind === 'filled' && this.oms.portfolio.hasFill(e.tradeId)) return; // a duplicate execution: deduped before the table
+    if (!this.#tracker.canApply(id, event)) {
+      this.#log.log('warn', 'transition-refused', { id, event, state: this.#tracker.state(id), tsNs: e.tsEvent });
+      return;
+    }
+    const to = this.#tracker.apply(id, event, { reason: e.kind, tsNs: e.tsEvent, cause: causeOfVenueEvent(e) });
+    if (isTerminalEngineState(to) && (e.kind !== 'filled' || e.leavesQty.isZero())) this.#tracker.forget(id);
   }
 
   #status(id: string, kind: 'Acknowledged' | 'Cancelled' | 'Expired' | 'Rejected', reason?: string): void {
@@ -560,7 +652,18 @@ export class Engine {
       final: e.leavesQty.isZero(),
     });
     if (!added) return;
-    const st = this.#state(w.symbol);
+    this.#state?.recordFill({
+      tradeId: e.tradeId,
+      clientOrderId: w.clientOrderId,
+      symbol: e.symbol,
+      side: e.side,
+      qty: e.lastQty.toString(),
+      px: e.lastPx.toString(),
+      fee: e.commission.amountString(),
+      feeCurrency: e.commission.currency,
+      tsNs: e.tsEvent,
+    });
+    const st = this.#symbolState(w.symbol);
     const trade = st.trade;
     const px = Decimal.of(e.lastPx);
     const q = Decimal.of(e.lastQty);
@@ -660,6 +763,162 @@ export class Engine {
       if (!q.isZero()) eq = eq.add(q.mul(Decimal.of(shortestString(st.lastClose))));
     }
     return eq;
+  }
+
+  /**
+   * The engine's state as plain data (bigints kept), for checkpoints: counters, kill switch, cooldowns,
+   * the portfolio, working orders and their states, open trades, indicator and strategy state per symbol.
+   * The equity curve is not included (it grows with the run; a later step stores it incrementally).
+   */
+  snapshot(): Record<string, unknown> {
+    const symbols: Record<string, unknown> = {};
+    for (const st of this.#symbols.values()) {
+      const t = st.trade;
+      symbols[st.symbol] = {
+        index: st.index,
+        lastClose: st.lastClose,
+        qtyF: st.qtyF,
+        nextAnchorNs: st.nextAnchorNs,
+        entryOrder: st.entryOrder ?? null,
+        exitOrder: st.exitOrder ?? null,
+        trade:
+          t === undefined
+            ? null
+            : {
+                id: t.id,
+                side: t.side,
+                entryQty: t.entryQty.toString(),
+                entryNotional: t.entryNotional.toString(),
+                exitQty: t.exitQty.toString(),
+                exitNotional: t.exitNotional.toString(),
+                fees: t.fees.toString(),
+                entryTimeNs: t.entryTimeNs,
+                exitTimeNs: t.exitTimeNs ?? null,
+                exitReason: t.exitReason ?? null,
+                takeProfitPct: t.takeProfitPct ?? null,
+                stopLossPct: t.stopLossPct ?? null,
+              },
+        indicators: st.indicators.snapshot(),
+        strategies: st.slots.map((slot) => ({ enabled: slot.enabled, state: slot.strategy.snapshot?.() ?? null })),
+      };
+    }
+    return {
+      version: 1,
+      bars: this.#bars,
+      steps: this.#steps,
+      entries: this.#entries,
+      nextTradeId: this.#nextTradeId,
+      halted: this.#halted ?? null,
+      killSwitch: this.#kill.snapshot(),
+      cooldowns: this.#cooldowns.snapshot(),
+      portfolio: this.oms.portfolio.toDict(),
+      working: [...this.#working.values()].map((w) => ({ ...w })),
+      orderStates: this.#tracker.snapshot(),
+      closedTrades: this.#closedTrades.length,
+      audit: this.#audit.head(),
+      symbols,
+    };
+  }
+
+  /**
+   * Compares local orders and positions with the venue's reports; the venue is the source of truth.
+   * Orders the engine waits on that the venue has closed are closed here; an order the venue never saw
+   * is closed as never sent (it was queried by its client order id, never assumed rejected). Venue flat
+   * and engine holding: local state is cleaned up. The venue holding what the engine does not know:
+   * logged loudly, then adopted or the engine halts (`engine.unknown_position`). Every correction is an
+   * audit entry.
+   */
+  async reconcile(reason: string): Promise<ReconcileReport> {
+    this.#lastReconciledStep = this.#steps;
+    const corrections: string[] = [];
+    const tsNs = this.#clock.now();
+    const correct = (subject: string, text: string, event: Record<string, string>): void => {
+      corrections.push(`${subject}: ${text}`);
+      this.#corrections++;
+      this.#audit.append({ kind: 'correction', subject, reason: text, event: { source: 'reconcile', trigger: reason, ...event } });
+      this.#log.log('warn', 'reconcile-correction', { subject, text, tsNs });
+    };
+    // orders first: an order the venue finished while its events were lost
+    for (const w of [...this.#working.values()]) {
+      const report = await this.#venue.orderReport(w.clientOrderId);
+      if (report === undefined) {
+        correct(w.clientOrderId, 'the venue has no such order: it was never placed', { status: 'unknown' });
+        this.#status(w.clientOrderId, 'Rejected', 'never reached the venue');
+        this.#done(w.clientOrderId);
+        continue;
+      }
+      if (report.status === 'canceled' || report.status === 'rejected' || report.status === 'expired') {
+        const omsKind = report.status === 'canceled' ? 'Cancelled' : report.status === 'rejected' ? 'Rejected' : 'Expired';
+        const rec = this.oms.getOrder(w.clientOrderId);
+        if (rec !== undefined && rec.filledQty.lt(report.filledQty)) {
+          correct(w.clientOrderId, `venue filled ${report.filledQty.toString()} but the engine saw ${rec.filledQty.toString()}`, { status: report.status });
+        } else {
+          correct(w.clientOrderId, `the venue reports the order ${report.status}`, { status: report.status });
+        }
+        this.#status(w.clientOrderId, omsKind, `reconciled: ${report.status} at the venue`);
+        this.#done(w.clientOrderId);
+      }
+    }
+    // positions: the venue's are the truth
+    const venuePositions = new Map<string, Decimal>();
+    for (const p of await this.#venue.positionReports()) venuePositions.set(p.symbol, Decimal.of(p.signedQty));
+    const symbols = new Set<string>([...venuePositions.keys(), ...this.#symbols.keys()]);
+    for (const symbol of [...symbols].sort()) {
+      const venueQty = venuePositions.get(symbol) ?? Decimal.ZERO;
+      const localQty = this.oms.portfolio.positionQuantity(symbol);
+      if (venueQty.eq(localQty)) continue;
+      const st = this.#symbols.get(symbol);
+      const pending = st !== undefined && (st.entryOrder !== undefined || st.exitOrder !== undefined);
+      if (pending) continue; // fills in flight: the next reconciliation decides
+      if (venueQty.isZero()) {
+        correct(symbol, `venue is flat, engine held ${localQty.toString()}: local position closed`, { venueQty: '0', localQty: localQty.toString() });
+        this.#forcePosition(symbol, venueQty, 'reconciled: venue flat');
+      } else if (localQty.isZero() && this.config.engine.unknown_position === 'halt') {
+        correct(symbol, `venue holds ${venueQty.toString()} the engine does not know: halting`, { venueQty: venueQty.toString(), localQty: '0' });
+        this.halt(`unknown venue position ${venueQty.toString()} ${symbol}`);
+      } else {
+        correct(symbol, `venue holds ${venueQty.toString()}, engine ${localQty.toString()}: adopting the venue's`, { venueQty: venueQty.toString(), localQty: localQty.toString() });
+        this.#forcePosition(symbol, venueQty, 'reconciled: adopted venue position');
+      }
+    }
+    return { reason, tsNs, corrections, halted: this.#halted !== undefined };
+  }
+
+  /** Brings the local position to `target` with an audited correcting fill at the last close. */
+  #forcePosition(symbol: string, target: Decimal, why: string): void {
+    const local = this.oms.portfolio.positionQuantity(symbol);
+    const delta = target.sub(local);
+    if (delta.isZero()) return;
+    const st = this.#symbols.get(symbol);
+    const close = st?.lastClose;
+    if (close === undefined || !Number.isFinite(close)) {
+      this.halt(`cannot correct ${symbol}: no price seen`);
+      return;
+    }
+    const px = Decimal.of(shortestString(close));
+    this.oms.portfolio.applyFill({
+      fillId: `reconcile-${this.#corrections}-${symbol}`,
+      symbol,
+      side: delta.isPositive() ? 'Buy' : 'Sell',
+      price: px,
+      quantity: delta.abs(),
+      tsNs: this.#clock.now(),
+    });
+    if (st !== undefined) {
+      st.qtyF = target.toNumber();
+      if (st.qtyF !== 0) this.#held.add(st);
+      else this.#held.delete(st);
+      if (target.isZero() && st.trade !== undefined) {
+        const trade = st.trade;
+        trade.exitQty = trade.entryQty;
+        trade.exitNotional = trade.exitNotional.add(px.mul(delta.abs()));
+        trade.exitTimeNs = this.#clock.now();
+        trade.exitReason = why;
+        if (!trade.entryQty.isZero()) this.#closedTrades.push(trade.record());
+        st.trade = undefined;
+      }
+    }
+    this.#revalue();
   }
 
   /** Symbols seen, in first-seen order. */

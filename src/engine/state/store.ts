@@ -72,6 +72,12 @@ export interface StateStoreOptions {
   readonly create: boolean;
   /** Epoch ns recorded as created_ns in a new store; defaults to the wall clock (metadata only). */
   readonly createdNs?: bigint;
+  /**
+   * 'full' (default): every commit is synced, durable against power loss; live trading needs it.
+   * 'process': WAL with synchronous = NORMAL, durable against a crash of this process (the OS keeps
+   * what was written) but not against power loss; for backtests, whose venue dies with the process.
+   */
+  readonly durability?: 'full' | 'process';
 }
 
 /** An order intent, written before the order is sent; decimals are exact strings. */
@@ -399,7 +405,7 @@ export class StateStore {
       // (measured in bench/suites/checkpoint.ts) while an intent commit stays well under a millisecond
       db.pragma(`page_size = ${STATE_PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.transaction(() => {
         db.pragma(`application_id = ${STATE_APPLICATION_ID}`);
@@ -432,7 +438,7 @@ export class StateStore {
     const created = meta.get('created_ns');
     if (created === undefined || !/^-?\d+$/.test(created)) throw new StateError('CheckpointCorrupt', `${path}: meta created_ns is ${JSON.stringify(created)}`);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     db.pragma('foreign_keys = ON');
     return BigInt(created);
   }

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './models.js';
 export * from './simulated-venue.js';
+export * from './faulty-venue.js';

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock, NS } from '../core/clock.js';
+import { Rng } from '../core/rng.js';
+import type { Timeframe } from '../model/bar.js';
+import type { Instrument } from '../model/instrument.js';
+import type { StrategyFactory } from '../strategy/types.js';
+import { resolveConfig, type EngineConfig } from './config.js';
+import { Engine, MutableBar } from './engine.js';
+import { MemoryLogger } from './logger.js';
+import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
+import { StateStore } from './state/store.js';
+import { configHash } from './state/codec.js';
+import { verifyAuditRows } from '../compliance/verify.js';
+import { readAuditAnchor, readAuditRows } from '../compliance/sqlite-sink.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const T0 = 1_709_649_000_000_000_000n;
+const minute = (i: number) => T0 + BigInt(i) * NS.m;
+
+const everyTenthLong: StrategyFactory = {
+  name: 'every-tenth',
+  description: 'enter on bars 5, 25, 45...; exit on bars 15, 35, 55...',
+  params: {},
+  create: () => ({
+    onBar: (bar) => (bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined),
+  }),
+};
+
+function setup(overrides: Record<string, unknown>, dir: string) {
+  const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
+  const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
+  const venue = buildVenue(config, [...instruments.values()], 1);
+  void venue.connect();
+  const clock = new TestClock(0n);
+  const state = StateStore.open(join(dir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
+  const logger = new MemoryLogger();
+  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, strategy: everyTenthLong, calendarFor: calendarOf(config, '1m'), logger, state });
+  const pair = [Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe }), Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe })];
+  let flip = 0;
+  const feed = (i: number, close: number) => {
+    const bar = pair[flip] as MutableBar & { timeframe: Timeframe };
+    flip ^= 1;
+    Object.assign(bar, { openTimeNs: minute(i), closeTimeNs: minute(i + 1), open: close, high: close, low: close, close, volume: 1000 });
+    stepBar(clock, venue, engine, bar);
+  };
+  return { config, venue, engine, state, logger, feed };
+}
+
+describe('state safety', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'axon-safety-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes every order intent before the venue sees it, audits every transition, checkpoints, and the chain verifies', () => {
+    const d = mkdtempSync(join(dir, 'a-'));
+    const h = setup({ engine: { warmup_bars: 0, checkpoint_every: 10 } }, d);
+    const seenAtSubmit: boolean[] = [];
+    const submit = h.venue.submit.bind(h.venue);
+    h.venue.submit = (req) => {
+      seenAtSubmit.push(h.state.intents().some((i) => i.clientOrderId === req.clientOrderId));
+      return submit(req);
+    };
+    for (let i = 0; i < 60; i++) h.feed(i, 100 + (i % 7));
+    expect(seenAtSubmit.length).toBe(6);
+    expect(seenAtSubmit.every(Boolean)).toBe(true);
+    const intents = h.state.intents();
+    expect(intents.map((i) => i.status)).toEqual(['FILLED', 'FILLED', 'FILLED', 'FILLED', 'FILLED', 'FILLED']);
+    expect(intents.map((i) => i.purpose)).toEqual(['entry', 'exit', 'entry', 'exit', 'entry', 'exit']);
+    expect(h.state.fills()).toHaveLength(6);
+    const cp = h.state.loadCheckpoint();
+    expect(cp?.barCount).toBe(60);
+    const rows = readAuditRows(h.state.db);
+    // submit, ack, fill per order
+    expect(rows.filter((r) => r.kind === 'transition')).toHaveLength(18);
+    const entries = h.engine.audit.size;
+    expect(entries).toBe(rows.length);
+    h.state.close();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'axon.js'), 'audit', 'verify', d, '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
+    // tamper: change one reason; verify names that entry and exits 2
+    const db = new Database(join(d, 'state.sqlite'));
+    db.prepare('UPDATE audit SET reason = ? WHERE seq = 7').run('edited');
+    db.close();
+    const bad = spawnSync(process.execPath, [join(ROOT, 'bin', 'axon.js'), 'audit', 'verify', d], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr + bad.stdout).toMatch(/seq 7/);
+  });
+
+  it('reconciles: a venue-side position the engine did not cause halts it (default) or is adopted', async () => {
+    for (const policy of ['halt', 'adopt'] as const) {
+      const d = mkdtempSync(join(dir, `r-${policy}-`));
+      const h = setup({ engine: { warmup_bars: 0, unknown_position: policy } }, d);
+      for (let i = 0; i < 3; i++) h.feed(i, 100);
+      h.venue.adjustPosition('AAA', '7');
+      const report = await h.engine.reconcile('test');
+      expect(report.corrections.length).toBe(1);
+      if (policy === 'halt') {
+        expect(report.halted).toBe(true);
+        expect(h.engine.halted).toMatch(/unknown venue position 7 AAA/);
+      } else {
+        expect(report.halted).toBe(false);
+        expect(h.engine.oms.portfolio.positionQuantity('AAA').toString()).toBe('7');
+      }
+      const rows = readAuditRows(h.state.db);
+      expect(rows.some((r) => r.kind === 'correction' && r.subject === 'AAA')).toBe(true);
+      expect(verifyAuditRows(rows, readAuditAnchor(h.state.db)).ok).toBe(true);
+      h.state.close();
+    }
+  });
+
+  it('reconciles: venue flat while the engine holds -> local position cleaned up; an order the venue never saw is closed as such', async () => {
+    const d = mkdtempSync(join(dir, 'flat-'));
+    const h = setup({ engine: { warmup_bars: 0 } }, d);
+    for (let i = 0; i < 8; i++) h.feed(i, 100); // entry on bar 5, filled on bar 6
+    expect(h.engine.oms.portfolio.positionQuantity('AAA').isPositive()).toBe(true);
+    const held = h.engine.oms.portfolio.positionQuantity('AAA').toString();
+    h.venue.adjustPosition('AAA', `-${held}`);
+    const report = await h.engine.reconcile('test');
+    expect(report.corrections[0]).toMatch(/venue is flat/);
+    expect(h.engine.oms.portfolio.positionQuantity('AAA').isZero()).toBe(true);
+    expect(h.engine.trades().at(-1)?.exitReason).toBe('reconciled: venue flat');
+    // an order whose submit never reached the venue
+    h.venue.submit = () => Promise.reject(new Error('socket closed'));
+    for (let i = 8; i < 26; i++) h.feed(i, 100); // bar 25 signals an entry
+    expect(h.engine.workingOrders()).toHaveLength(1);
+    const r2 = await h.engine.reconcile('test');
+    expect(r2.corrections.some((c) => c.includes('never placed'))).toBe(true);
+    expect(h.engine.workingOrders()).toHaveLength(0);
+    h.state.close();
+    expect(existsSync(join(d, 'state.sqlite'))).toBe(true);
+  });
+});
