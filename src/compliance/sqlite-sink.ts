@@ -68,7 +68,7 @@ export class SqliteAuditSink implements AuditSink {
 
   /**
    * Creates the tables when missing and checks that the stored head matches the last stored entry.
-   * @throws ComplianceError AuditIntegrityFailed when the anchor is missing, malformed or disagrees with the last entry
+   * @throws ComplianceError StorageError when the tables cannot be created (a read-only database), AuditIntegrityFailed when the anchor is missing, malformed or disagrees with the last entry
    */
   constructor(db: Database.Database) {
     this.#db = db;
@@ -76,8 +76,12 @@ export class SqliteAuditSink implements AuditSink {
       db.exec(AUDIT_SCHEMA);
       db.prepare('INSERT OR IGNORE INTO audit_anchor (id, seq, hash) SELECT 1, 0, ? WHERE NOT EXISTS (SELECT 1 FROM audit)').run(GENESIS_HASH);
     };
-    if (db.inTransaction) create();
-    else db.transaction(create)();
+    try {
+      if (db.inTransaction) create();
+      else db.transaction(create)();
+    } catch (e) {
+      throw new ComplianceError('StorageError', `cannot create the audit tables in ${db.name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     const anchor = readAuditAnchor(db);
     const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: unknown } | undefined;
     if (anchor === undefined) throw new ComplianceError('AuditIntegrityFailed', 'audit_anchor has no well-formed row although the audit table has entries');

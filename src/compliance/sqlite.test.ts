@@ -111,6 +111,13 @@ describe('SqliteAuditSink', () => {
     db.close();
   });
 
+  it('is a StorageError to open a trail on a read-only database without the tables', () => {
+    new Database(dbPath()).close();
+    const db = new Database(dbPath(), { readonly: true });
+    expect(() => AuditTrail.open(db, new TestClock())).toThrow(/\[StorageError\] cannot create the audit tables in .*state\.sqlite: attempt to write a readonly database/);
+    db.close();
+  });
+
   it('creates an empty chain anchored at genesis', () => {
     const db = new Database(dbPath());
     const trail = AuditTrail.open(db, new TestClock());

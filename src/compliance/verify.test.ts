@@ -269,6 +269,17 @@ describe('verifyAudit', () => {
     );
   });
 
+  it('names the lower seq when a broken last link has no later evidence (no anchor), and says so', () => {
+    const { entries, anchor } = buildChain(
+      [1, 2, 3].map((i) => ({ kind: 'fill', subject: `O-${i}`, reason: 'r' })),
+      [0, 1, 1],
+    );
+    const last = rehash({ ...(entries[2] as AuditEntry), prevHash: 'a'.repeat(64) });
+    const tampered = [...entries.slice(0, 2), last];
+    expect(verifyAudit(tampered)).toMatchObject({ ok: false, seq: 2, index: 1, problem: 'changed', detail: expect.stringMatching(/cannot be told apart/) });
+    expect(verifyAudit(tampered, anchor)).toMatchObject({ ok: false, seq: 3, index: 2, problem: 'changed' });
+  });
+
   it('reports malformed entries and a genesis link that was rewritten', () => {
     const { entries, anchor } = buildChain(
       [1, 2, 3].map((i) => ({ kind: 'fill', subject: `O-${i}`, reason: 'r' })),
