@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashTree, tempDir } from '../../test/data/util.js';
 import { concatColumns } from './columns.js';
 import type { BarColumns } from './columns.js';
 import { exportCsv, formatDecimal } from './csv-export.js';
-import { epochUnitNs, importCsv, parseBarsCsv, readTextFile } from './csv-import.js';
+import { epochUnitNs, importCsv, parseBarsCsv, parseDecimal, readTextFile } from './csv-import.js';
 import { DataError } from './errors.js';
 import { BarStore } from './store.js';
 import { formatIsoUtc } from './time.js';
@@ -216,5 +217,58 @@ describe('import then export gives back every value exactly', () => {
     expect(formatDecimal(1e-7)).toBe('0.0000001');
     expect(formatDecimal(1.25e21)).toBe('1250000000000000000000');
     expect(formatDecimal(-2.5e-8)).toBe('-0.000000025');
+  });
+});
+
+describe('CSV scanner fast paths', () => {
+  it('parseDecimal equals Number() on every accepted text and refuses the rest (property)', () => {
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 0, maxLength: 24 });
+    const decimal = fc
+      .tuple(fc.constantFrom('', '+', '-'), digits, fc.option(digits), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits)))
+      .map(([sign, int, frac, exp]) => `${sign}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : exp.join('')}`);
+    fc.assert(
+      fc.property(decimal, fc.constantFrom('', ',', ' x'), (text, tail) => {
+        const padded = `${text}${tail}`;
+        const got = parseDecimal(padded, 0, text.length);
+        const syntaxOk = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text);
+        if (syntaxOk) expect(Object.is(got, Number(text))).toBe(true);
+        else expect(got).toBeNaN();
+      }),
+      { numRuns: 3000 },
+    );
+    for (const t of ['0.1', '126.35', '-0', '9007199254740993', '1e22', '1e23', '123456789012345678e-30', '4.9e-324', '1.7976931348623157e308', '2e308']) {
+      expect(Object.is(parseDecimal(t, 0, t.length), Number(t))).toBe(true);
+    }
+    for (const t of ['', '.', '-', '1e', '1e+', '0x10', 'Infinity', '1.2.3', '1_0', '--1']) expect(parseDecimal(t, 0, t.length)).toBeNaN();
+  });
+
+  it('ISO stamps map to the exact epoch ns, before and after 1970 (property)', () => {
+    const minMs = Date.UTC(1678, 0, 1);
+    const maxMs = Date.UTC(2261, 11, 31);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: minMs / 1000, max: maxMs / 1000 }), { minLength: 2, maxLength: 20 }), fc.integer({ min: 0, max: 999_999_999 }), (secs, frac) => {
+        const sorted = [...secs].sort((a, b) => a - b);
+        const rows = sorted.map((s) => `${new Date(s * 1000).toISOString().slice(0, 19)}.${String(frac).padStart(9, '0')}Z,1,1,1,1,1`);
+        const { bars } = parseBarsCsv([HEADER, ...rows].join('\n'), { symbol: 'X', timeframe: '1s' });
+        const want = sorted.map((s) => BigInt(s) * 1_000_000_000n + BigInt(frac));
+        expect(Array.from(bars.openTimeNs)).toEqual(want);
+        expect(Array.from(bars.closeTimeNs)).toEqual(want.map((t) => t + 1_000_000_000n));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an ISO stamp outside the int64 ns range (years 1677-2262) is a bad row, not a wrapped time', () => {
+    expect(() => parseBarsCsv([HEADER, '2262-04-12 00:00:00,1,1,1,1,1', '2300-01-01 00:00:00,1,1,1,1,1'].join('\n'), { symbol: 'X', timeframe: '1d', file: 'far.csv' })).toThrow(
+      /far.csv:2 field datetime: "2262-04-12 00:00:00" is outside the representable range[\s\S]*far.csv:3 field datetime: "2300-01-01 00:00:00" is outside/,
+    );
+    expect(() => parseBarsCsv([HEADER, '1600-01-01,1,1,1,1,1'].join('\n'), { symbol: 'X', timeframe: '1d' })).toThrow(/"1600-01-01" is outside the representable range/);
+    const edge = parseBarsCsv([HEADER, '2262-04-11T23:47:16.854775Z,1,1,1,1,1'].join('\n'), { symbol: 'X', timeframe: '1s', barTime: 'end' });
+    expect(edge.bars.closeTimeNs[0]).toBe(9_223_372_036_854_775_000n);
+  });
+
+  it('a line with a single field in a file without further commas stays a bad row', () => {
+    const rows = [HEADER, '2011-01-03 14:30:00,1,1,1,1,1', ...Array.from({ length: 50 }, () => 'garbage')];
+    expect(() => parseBarsCsv(rows.join('\n'), { symbol: 'X', timeframe: '1m', file: 'g.csv' })).toThrow(/50 bad rows[\s\S]*g.csv:3 field row: has 1 fields, the header has 6/);
   });
 });

@@ -78,38 +78,66 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Checks `[+-]?digits[.digits]([eE][+-]?digits)?` over text[a, b). */
-function isDecimal(s: string, a: number, b: number): boolean {
+/** Exact powers of ten as float64 (10^22 is the largest). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * @internal exported for tests. Parses `[+-]?digits[.digits]([eE][+-]?digits)?` in s[a, b) as JavaScript's Number() would, or NaN
+ * when the text does not match. Fast path (Clinger): at most 2^53 - 1 as an integer mantissa and a
+ * decimal exponent within ±22 are both exact, and one IEEE multiply or divide rounds correctly.
+ */
+export function parseDecimal(s: string, a: number, b: number): number {
   let i = a;
   let c = s.charCodeAt(i);
-  if (c === 43 || c === 45) i++;
+  const neg = c === 45;
+  if (neg || c === 43) i++;
+  let m = 0;
   let digits = 0;
-  while (i < b && isDigit(s.charCodeAt(i))) {
-    i++;
+  while (i < b) {
+    c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    m = m * 10 + (c - 48);
     digits++;
-  }
-  if (i < b && s.charCodeAt(i) === 46) {
     i++;
-    while (i < b && isDigit(s.charCodeAt(i))) {
-      i++;
+  }
+  let scale = 0;
+  if (i < b && c === 46) {
+    i++;
+    while (i < b) {
+      c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      m = m * 10 + (c - 48);
       digits++;
+      scale++;
+      i++;
     }
   }
-  if (digits === 0) return false;
+  if (digits === 0) return Number.NaN;
+  let exp = 0;
   if (i < b) {
-    c = s.charCodeAt(i);
-    if (c !== 101 && c !== 69) return false;
+    if (c !== 101 && c !== 69) return Number.NaN;
     i++;
     c = s.charCodeAt(i);
-    if (c === 43 || c === 45) i++;
-    let e = 0;
-    while (i < b && isDigit(s.charCodeAt(i))) {
+    const eneg = c === 45;
+    if (i < b && (eneg || c === 43)) i++;
+    let ed = 0;
+    while (i < b) {
+      c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return Number.NaN;
+      if (exp < 100_000) exp = exp * 10 + (c - 48);
+      ed++;
       i++;
-      e++;
     }
-    if (e === 0) return false;
+    if (ed === 0) return Number.NaN;
+    if (eneg) exp = -exp;
   }
-  return i === b;
+  // m grows monotonically: a final value below 2^53 means every step was exact
+  const e10 = exp - scale;
+  if (m <= Number.MAX_SAFE_INTEGER && e10 >= -22 && e10 <= 22) {
+    const r = e10 < 0 ? m / (POW10[-e10] as number) : m * (POW10[e10] as number);
+    return neg ? -r : r;
+  }
+  return Number(s.slice(a, b));
 }
 
 type StampKind = 'epoch' | 'date' | 'datetime';
@@ -199,13 +227,14 @@ export function epochUnitNs(firstValue: bigint): bigint {
   return 1n;
 }
 
-function inferTimeframe(stamps: BigInt64Array, n: number): Timeframe | undefined {
-  const counts = new Map<bigint, number>();
+function inferTimeframe(ms: Float64Array, sub: Int32Array, n: number): Timeframe | undefined {
+  const counts = new Map<number, number>();
   for (let i = 1; i < n; i++) {
-    const g = (stamps[i] as bigint) - (stamps[i - 1] as bigint);
+    // exact below 2^53 ns; larger gaps are no timeframe and only need to count as such
+    const g = ((ms[i] as number) - (ms[i - 1] as number)) * 1e6 + ((sub[i] as number) - (sub[i - 1] as number));
     counts.set(g, (counts.get(g) ?? 0) + 1);
   }
-  let best: bigint | undefined;
+  let best: number | undefined;
   let bestCount = 0;
   for (const [g, c] of counts) {
     if (c > bestCount || (c === bestCount && best !== undefined && g < best)) {
@@ -214,11 +243,56 @@ function inferTimeframe(stamps: BigInt64Array, n: number): Timeframe | undefined
     }
   }
   if (best === undefined) return undefined;
-  return TIMEFRAMES.find((tf) => timeframeNs(tf) === best);
+  return TIMEFRAMES.find((tf) => Number(timeframeNs(tf)) === best);
 }
 
-function describeGap(ns: bigint): string {
-  return `${Number(ns) / 1e9} s`;
+function describeGap(ns: number): string {
+  return `${ns / 1e9} s`;
+}
+
+const MS_SAFE_MIN = -9_223_372_036_854;
+const MS_SAFE_MAX = 9_223_372_036_853;
+
+/** Epoch ns of (ms, sub-ms ns) as a bigint (messages and edge checks only). */
+function nsOf(ms: number, sub: number): bigint {
+  return BigInt(ms) * 1_000_000n + BigInt(sub);
+}
+
+/** Whether ms * 1e6 + sub fits the int64 ns range used by the store (symmetric, like epoch input). */
+function nsInRange(ms: number, sub: number): boolean {
+  if (ms >= MS_SAFE_MIN && ms <= MS_SAFE_MAX) return true;
+  if (!Number.isSafeInteger(ms)) return false;
+  const ns = nsOf(ms, sub);
+  return ns <= INT64_MAX && ns >= -INT64_MAX;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO32 = 4294967296;
+
+/**
+ * Writes (ms[i] + addMs) * 1e6 + sub[i] into `out` through its int32 halves: exact integer float64
+ * arithmetic (every partial product stays below 2^53), no bigint per value. Values must be in range.
+ */
+function setNs(out: BigInt64Array, ms: Float64Array, sub: Int32Array, addMs: number, n: number): void {
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < n; i++) out[i] = nsOf((ms[i] as number) + addMs, sub[i] as number);
+    return;
+  }
+  const halves = new Int32Array(out.buffer, out.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const m = (ms[i] as number) + addMs;
+    const hi = Math.floor(m / TWO32);
+    const low = (m - hi * TWO32) * 1e6 + (sub[i] as number);
+    const carry = Math.floor(low / TWO32);
+    halves[2 * i] = low - carry * TWO32;
+    halves[2 * i + 1] = hi * 1e6 + carry;
+  }
+}
+
+function grownF64(a: Float64Array<ArrayBuffer>, cap: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
 }
 
 /**
@@ -269,7 +343,9 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
   const nCols = header.length;
 
   let cap = Math.max(16, Math.ceil(len / 48));
-  let stamps = new BigInt64Array(cap);
+  // stamps as epoch ms (integral float64) plus the sub-ms ns: the scan never allocates a bigint
+  let stampMs = new Float64Array(cap);
+  let stampSub = new Int32Array(cap);
   let isDateOnly = new Uint8Array(cap);
   let lines = new Int32Array(cap);
   let vals = VALUE_NAMES.map(() => new Float64Array(cap));
@@ -282,10 +358,19 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
   };
   const starts = new Int32Array(nCols + 1);
   const ends = new Int32Array(nCols + 1);
+  const c0 = colIndex[0] as number;
+  const c1 = colIndex[1] as number;
+  const c2 = colIndex[2] as number;
+  const c3 = colIndex[3] as number;
+  const c4 = colIndex[4] as number;
   let kind: StampKind | undefined;
   let epochUnit = 1n;
-  let prevStamp: bigint | undefined;
+  let hasPrev = false;
+  let prevMs = 0;
+  let prevSub = 0;
   let prevUtcMs = Number.NEGATIVE_INFINITY;
+  // next comma at or after the scan position (len when there is none): keeps the field split linear
+  let nextComma = -1;
 
   while (p < len) {
     let e = text.indexOf('\n', p);
@@ -296,22 +381,25 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
     const lineStart = p;
     p = e + 1;
     if (lineEnd === lineStart) continue;
-    // split on commas
     let f = 0;
     let a = lineStart;
-    for (let i = lineStart; i <= lineEnd; i++) {
-      if (i === lineEnd || text.charCodeAt(i) === 44) {
-        if (f <= nCols) {
-          let s0 = a;
-          let s1 = i;
-          while (s0 < s1 && text.charCodeAt(s0) === 32) s0++;
-          while (s1 > s0 && text.charCodeAt(s1 - 1) === 32) s1--;
-          starts[f] = s0;
-          ends[f] = s1;
-        }
-        f++;
-        a = i + 1;
+    for (;;) {
+      if (nextComma < a) {
+        nextComma = text.indexOf(',', a);
+        if (nextComma < 0) nextComma = len;
       }
+      const fieldEnd = nextComma < lineEnd ? nextComma : lineEnd;
+      if (f <= nCols) {
+        let s0 = a;
+        let s1 = fieldEnd;
+        while (s0 < s1 && text.charCodeAt(s0) === 32) s0++;
+        while (s1 > s0 && text.charCodeAt(s1 - 1) === 32) s1--;
+        starts[f] = s0;
+        ends[f] = s1;
+      }
+      f++;
+      if (fieldEnd === lineEnd) break;
+      a = fieldEnd + 1;
     }
     if (f !== nCols) {
       if (f === 1 && ends[0] === starts[0]) continue;
@@ -320,37 +408,41 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
     }
     if (n === cap) {
       cap *= 2;
-      const s2 = new BigInt64Array(cap);
-      s2.set(stamps);
-      stamps = s2;
+      stampMs = grownF64(stampMs, cap);
+      const s2 = new Int32Array(cap);
+      s2.set(stampSub);
+      stampSub = s2;
       const d2 = new Uint8Array(cap);
       d2.set(isDateOnly);
       isDateOnly = d2;
       const l2 = new Int32Array(cap);
       l2.set(lines);
       lines = l2;
-      vals = vals.map((v) => {
-        const v2 = new Float64Array(cap);
-        v2.set(v);
-        return v2;
-      });
+      vals = vals.map((v) => grownF64(v, cap));
     }
     let bad = false;
-    // values
-    for (let k = 0; k < 5; k++) {
-      const c = colIndex[k] as number;
-      const s0 = starts[c] as number;
-      const s1 = ends[c] as number;
-      if (s0 === s1) {
-        problem(line, VALUE_NAMES[k] as string, 'is empty');
-        bad = true;
-      } else if (!isDecimal(text, s0, s1)) {
-        problem(line, VALUE_NAMES[k] as string, `is not a number: ${JSON.stringify(text.slice(s0, s1))}`);
-        bad = true;
-      } else (vals[k] as Float64Array)[n] = Number(text.slice(s0, s1));
-    }
-    if (!bad) {
-      const pr = barProblem(vals[0]![n]!, vals[1]![n]!, vals[2]![n]!, vals[3]![n]!, vals[4]![n]!);
+    const o = parseDecimal(text, starts[c0] as number, ends[c0] as number);
+    const h = parseDecimal(text, starts[c1] as number, ends[c1] as number);
+    const l = parseDecimal(text, starts[c2] as number, ends[c2] as number);
+    const c = parseDecimal(text, starts[c3] as number, ends[c3] as number);
+    const v = parseDecimal(text, starts[c4] as number, ends[c4] as number);
+    // valid syntax never parses to NaN (1e999 is Infinity, caught by barProblem)
+    if (Number.isNaN(o) || Number.isNaN(h) || Number.isNaN(l) || Number.isNaN(c) || Number.isNaN(v)) {
+      for (let k = 0; k < 5; k++) {
+        const col = colIndex[k] as number;
+        const s0 = starts[col] as number;
+        const s1 = ends[col] as number;
+        if (s0 === s1) problem(line, VALUE_NAMES[k] as string, 'is empty');
+        else if (Number.isNaN(parseDecimal(text, s0, s1))) problem(line, VALUE_NAMES[k] as string, `is not a number: ${JSON.stringify(text.slice(s0, s1))}`);
+      }
+      bad = true;
+    } else {
+      (vals[0] as Float64Array)[n] = o;
+      (vals[1] as Float64Array)[n] = h;
+      (vals[2] as Float64Array)[n] = l;
+      (vals[3] as Float64Array)[n] = c;
+      (vals[4] as Float64Array)[n] = v;
+      const pr = barProblem(o, h, l, c, v);
       if (pr !== undefined) {
         problem(line, pr.slice(0, pr.indexOf(' ')), pr);
         bad = true;
@@ -359,7 +451,9 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
     // timestamp
     const t0 = starts[0] as number;
     const t1 = ends[0] as number;
-    let stamp: bigint | undefined;
+    let ok = false;
+    let ms = 0;
+    let sub = 0;
     let dateOnly = false;
     if (kind === undefined) {
       if (t1 > t0 && /^-?\d+$/.test(text.slice(t0, t1))) kind = 'epoch';
@@ -369,11 +463,17 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
       const txt = text.slice(t0, t1);
       if (!/^-?\d{1,20}$/.test(txt)) problem(line, timeName, `is not an epoch integer like the first row: ${JSON.stringify(txt)}`);
       else {
-        const v = BigInt(txt);
-        if (prevStamp === undefined) epochUnit = epochUnitNs(v);
-        const ns = v * epochUnit;
+        const raw = BigInt(txt);
+        if (!hasPrev) epochUnit = epochUnitNs(raw);
+        const ns = raw * epochUnit;
         if (ns > INT64_MAX || ns < -INT64_MAX) problem(line, timeName, `epoch value ${txt} is outside the representable range (int64 ns)`);
-        else stamp = ns;
+        else {
+          let q = ns / 1_000_000n;
+          if (ns < 0n && q * 1_000_000n !== ns) q -= 1n;
+          ms = Number(q);
+          sub = Number(ns - q * 1_000_000n);
+          ok = true;
+        }
       }
     } else {
       const err = parseIso(text, t0, t1);
@@ -387,28 +487,38 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
           if (!Number.isNaN(isoOffsetMin)) utcMs = isoLocalMs - isoOffsetMin * 60_000;
           else if (zone === undefined) utcMs = isoLocalMs;
           else {
-            const c = zone.localToUtcCandidates(isoLocalMs);
-            if (c.length === 0) {
+            const cand = zone.localToUtcCandidates(isoLocalMs);
+            if (cand.length === 0) {
               utcMs = Number.NaN;
               problem(line, timeName, `${JSON.stringify(text.slice(t0, t1))} does not exist in ${zone.zone} (skipped by a DST change)`);
-            } else utcMs = c.length === 2 && (c[0] as number) <= prevUtcMs ? (c[1] as number) : (c[0] as number);
+            } else utcMs = cand.length === 2 && (cand[0] as number) <= prevUtcMs ? (cand[1] as number) : (cand[0] as number);
           }
           if (!Number.isNaN(utcMs)) {
             prevUtcMs = utcMs;
-            stamp = BigInt(utcMs) * 1_000_000n + BigInt(isoSubNs);
+            if (!nsInRange(utcMs, isoSubNs)) problem(line, timeName, `${JSON.stringify(text.slice(t0, t1))} is outside the representable range (int64 ns: years 1677-2262)`);
+            else {
+              ms = utcMs;
+              sub = isoSubNs;
+              ok = true;
+            }
           }
         }
       }
     }
-    if (stamp !== undefined) {
-      if (prevStamp !== undefined && stamp <= prevStamp) {
+    if (ok) {
+      if (hasPrev && (ms < prevMs || (ms === prevMs && sub <= prevSub))) {
+        const stamp = nsOf(ms, sub);
+        const prevStamp = nsOf(prevMs, prevSub);
         problem(line, timeName, stamp === prevStamp ? `duplicates the previous row's timestamp ${formatIsoUtc(stamp)}` : `${formatIsoUtc(stamp)} is out of order (before the previous row's ${formatIsoUtc(prevStamp)})`);
         bad = true;
       }
-      prevStamp = stamp;
+      hasPrev = true;
+      prevMs = ms;
+      prevSub = sub;
     } else bad = true;
     if (bad) continue;
-    stamps[n] = stamp as bigint;
+    stampMs[n] = ms;
+    stampSub[n] = sub;
     isDateOnly[n] = dateOnly ? 1 : 0;
     lines[n] = line;
     n++;
@@ -417,7 +527,7 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
   if (n === 0) throw new DataError('InvalidData', `${file}: no data rows after the header`);
 
   let timeframe = options.timeframe;
-  const inferred = inferTimeframe(stamps, n);
+  const inferred = inferTimeframe(stampMs, stampSub, n);
   if (timeframe !== undefined) {
     parseTimeframe(timeframe);
     if (inferred !== undefined && inferred !== timeframe) {
@@ -428,23 +538,31 @@ export function parseBarsCsv(text: string, options: CsvParseOptions): ParsedCsv 
   else {
     throw new DataError('InvalidInput', `${file}: cannot infer the timeframe from ${n === 1 ? 'a single row' : 'the gaps between rows'}; pass --timeframe`);
   }
-  const tfNs = timeframeNs(timeframe);
+  // every timeframe is a whole number of ms
+  const tfMs = Number(timeframeNs(timeframe) / 1_000_000n);
   const bars = allocColumns(options.symbol, timeframe, n);
-  const shift = barTime === 'end' ? tfNs : 0n;
+  const shiftMs = barTime === 'end' ? tfMs : 0;
+  const openMs = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const open = isDateOnly[i] === 1 ? (stamps[i] as bigint) : (stamps[i] as bigint) - shift;
-    bars.openTimeNs[i] = open;
-    bars.closeTimeNs[i] = open + tfNs;
+    const om = isDateOnly[i] === 1 ? (stampMs[i] as number) : (stampMs[i] as number) - shiftMs;
+    openMs[i] = om;
+    const s = stampSub[i] as number;
+    if (!nsInRange(om, s) || !nsInRange(om + tfMs, s)) problem(lines[i] as number, timeName, `a bar opening at ${om} ms since the epoch (${timeframe}) is outside the representable range (int64 ns)`);
   }
-  bars.open.set(vals[0]!.subarray(0, n));
-  bars.high.set(vals[1]!.subarray(0, n));
-  bars.low.set(vals[2]!.subarray(0, n));
-  bars.close.set(vals[3]!.subarray(0, n));
-  bars.volume.set(vals[4]!.subarray(0, n));
+  if (total > 0) fail(file, problems, total);
+  setNs(bars.openTimeNs, openMs, stampSub, 0, n);
+  setNs(bars.closeTimeNs, openMs, stampSub, tfMs, n);
+  bars.open.set((vals[0] as Float64Array).subarray(0, n));
+  bars.high.set((vals[1] as Float64Array).subarray(0, n));
+  bars.low.set((vals[2] as Float64Array).subarray(0, n));
+  bars.close.set((vals[3] as Float64Array).subarray(0, n));
+  bars.volume.set((vals[4] as Float64Array).subarray(0, n));
   if (timeframe !== '1d') {
+    const tfNsNum = tfMs * 1e6;
     for (let i = 1; i < n; i++) {
-      const gap = (bars.openTimeNs[i] as bigint) - (bars.openTimeNs[i - 1] as bigint);
-      if (gap < tfNs) problem(lines[i] as number, timeName, `opens ${describeGap(gap)} after the previous bar, inside its ${timeframe} span`);
+      // exact while the gap is below 2^53 ns (104 days), far above any timeframe
+      const gap = ((openMs[i] as number) - (openMs[i - 1] as number)) * 1e6 + ((stampSub[i] as number) - (stampSub[i - 1] as number));
+      if (gap < tfNsNum) problem(lines[i] as number, timeName, `opens ${describeGap(gap)} after the previous bar, inside its ${timeframe} span`);
     }
     if (total > 0) fail(file, problems, total);
   }
