@@ -66,6 +66,17 @@ export class BarRecorder {
   readonly #states = new Map<string, SymbolState>();
   #lastState: SymbolState | undefined;
   #pending: Promise<void> = Promise.resolve();
+  #unwritten = 0;
+
+  /** Bars sealed into day files but not yet written (a caller that outruns the disk waits with `settle`). */
+  get backlog(): number {
+    return this.#unwritten;
+  }
+
+  /** Resolves once every sealed day is written; the error of a failed write is raised by the next append or flush. */
+  async settle(): Promise<void> {
+    await this.#pending;
+  }
   #failure: unknown;
 
   constructor(store: BarStore, options: BarRecorderOptions = {}) {
@@ -213,10 +224,12 @@ export class BarRecorder {
     const cols = sliceColumns(st.cols, 0, n);
     st.cols = allocColumns(st.symbol, st.timeframe, Math.max(1024, n));
     st.n = 0;
+    this.#unwritten += n;
     this.#pending = this.#pending.then(async () => {
       if (this.#failure !== undefined) return;
       try {
         await this.store.write(cols);
+        this.#unwritten -= n;
         if (journal !== undefined) unlinkSync(journal);
       } catch (e) {
         this.#failure = e;

@@ -298,6 +298,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         }
       }
       done += n;
+      // backpressure: the loop must not outrun the disk, or sealed days pile up in memory
+      if (recorder.backlog > 200_000) await recorder.settle();
       options.onProgress?.(done, total);
       if (engine.halted !== undefined) break;
     }
