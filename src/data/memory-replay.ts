@@ -1,11 +1,24 @@
 import type { BarColumns, MergedBatch } from './columns.js';
 import { DataError } from './errors.js';
+import { DayMerge, newBatch, trimBatch } from './merge.js';
+import { DAY_NS, utcDayNumber } from './time.js';
+
+function lowerBound(times: BigInt64Array, lo: number, hi: number, t: bigint): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((times[mid] as bigint) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * Replays in-memory columns (e.g. parsed CSV files) as one stream ordered by open time, ties in the
- * order of `series` (stable), in batches of `batchSize`. Each series must already be in open-time
- * order (the CSV parser guarantees it). Optional `[fromNs, toNs)` range on the open time.
- * @throws DataError InvalidInput on an empty or duplicated series list
+ * order of `series` (stable), in batches of `batchSize` (each freshly allocated). Each series must
+ * already be in strictly increasing open-time order (the CSV parser guarantees it). Optional
+ * `[fromNs, toNs)` range on the open time. The merge is the store's: UTC day by day, a binary heap
+ * keyed by ns since the day start.
+ * @throws DataError InvalidInput on an empty or duplicated series list or a batch size below 1
  */
 export function* replayColumns(series: readonly BarColumns[], options: { fromNs?: bigint; toNs?: bigint; batchSize?: number } = {}): Iterable<MergedBatch> {
   if (series.length === 0) throw new DataError('InvalidInput', 'replay needs at least one series');
@@ -13,73 +26,60 @@ export function* replayColumns(series: readonly BarColumns[], options: { fromNs?
   if (new Set(symbols).size !== symbols.length) throw new DataError('InvalidInput', `replay symbols contain duplicates: ${symbols.join(', ')}`);
   const timeframes = series.map((s) => s.timeframe);
   const batchSize = options.batchSize ?? 8192;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DataError('InvalidInput', `batchSize ${batchSize} must be a positive integer`);
   const k = series.length;
   const pos = new Int32Array(k);
   const end = new Int32Array(k);
   for (let j = 0; j < k; j++) {
     const s = series[j] as BarColumns;
-    let a = 0;
-    let b = s.length;
-    if (options.fromNs !== undefined) while (a < b && (s.openTimeNs[a] as bigint) < options.fromNs) a++;
-    if (options.toNs !== undefined) while (b > a && (s.openTimeNs[b - 1] as bigint) >= options.toNs) b--;
-    pos[j] = a;
+    const b = options.toNs === undefined ? s.length : lowerBound(s.openTimeNs, 0, s.length, options.toNs);
+    pos[j] = options.fromNs === undefined ? 0 : lowerBound(s.openTimeNs, 0, b, options.fromNs);
     end[j] = b;
   }
-  const alloc = (n: number): MergedBatch => ({
-    symbols,
-    timeframes,
-    length: n,
-    symbolIndex: new Int32Array(n),
-    openTimeNs: new BigInt64Array(n),
-    closeTimeNs: new BigInt64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  });
-  let out = alloc(batchSize);
+  const merge = new DayMerge(k);
+  const day = new Array<BarColumns | undefined>(k);
+  let out = newBatch(symbols, timeframes, batchSize);
   let fill = 0;
   for (;;) {
-    // linear scan for the earliest head: k is small for file input; ties keep series order
-    let best = -1;
-    let bestT = 0n;
+    // the earliest UTC day any series still has bars on
+    let next = Number.POSITIVE_INFINITY;
     for (let j = 0; j < k; j++) {
-      if ((pos[j] as number) >= (end[j] as number)) continue;
-      const t = (series[j] as BarColumns).openTimeNs[pos[j] as number] as bigint;
-      if (best < 0 || t < bestT) {
-        best = j;
-        bestT = t;
-      }
+      if ((pos[j] as number) < (end[j] as number)) next = Math.min(next, utcDayNumber((series[j] as BarColumns).openTimeNs[pos[j] as number] as bigint));
     }
-    if (best < 0) break;
-    const s = series[best] as BarColumns;
-    const i = pos[best] as number;
-    pos[best] = i + 1;
-    out.symbolIndex[fill] = best;
-    out.openTimeNs[fill] = bestT;
-    out.closeTimeNs[fill] = s.closeTimeNs[i] as bigint;
-    out.open[fill] = s.open[i] as number;
-    out.high[fill] = s.high[i] as number;
-    out.low[fill] = s.low[i] as number;
-    out.close[fill] = s.close[i] as number;
-    out.volume[fill] = s.volume[i] as number;
-    if (++fill === batchSize) {
+    if (next === Number.POSITIVE_INFINITY) break;
+    const dayStart = BigInt(next) * DAY_NS;
+    const dayEnd = dayStart + DAY_NS;
+    for (let j = 0; j < k; j++) {
+      const s = series[j] as BarColumns;
+      const a = pos[j] as number;
+      const e = end[j] as number;
+      if (a >= e || (s.openTimeNs[a] as bigint) >= dayEnd) {
+        day[j] = undefined;
+        continue;
+      }
+      const b = lowerBound(s.openTimeNs, a, e, dayEnd);
+      day[j] = {
+        symbol: s.symbol,
+        timeframe: s.timeframe,
+        length: b - a,
+        openTimeNs: s.openTimeNs.subarray(a, b),
+        closeTimeNs: s.closeTimeNs.subarray(a, b),
+        open: s.open.subarray(a, b),
+        high: s.high.subarray(a, b),
+        low: s.low.subarray(a, b),
+        close: s.close.subarray(a, b),
+        volume: s.volume.subarray(a, b),
+      };
+      pos[j] = b;
+    }
+    merge.start(day, dayStart);
+    for (;;) {
+      fill = merge.fill(out, fill);
+      if (fill < batchSize) break;
       yield out;
-      out = alloc(batchSize);
+      out = newBatch(symbols, timeframes, batchSize);
       fill = 0;
     }
   }
-  if (fill > 0) {
-    const trimmed = alloc(fill);
-    trimmed.symbolIndex.set(out.symbolIndex.subarray(0, fill));
-    trimmed.openTimeNs.set(out.openTimeNs.subarray(0, fill));
-    trimmed.closeTimeNs.set(out.closeTimeNs.subarray(0, fill));
-    trimmed.open.set(out.open.subarray(0, fill));
-    trimmed.high.set(out.high.subarray(0, fill));
-    trimmed.low.set(out.low.subarray(0, fill));
-    trimmed.close.set(out.close.subarray(0, fill));
-    trimmed.volume.set(out.volume.subarray(0, fill));
-    yield trimmed;
-  }
+  if (fill > 0) yield trimBatch(out, fill);
 }
