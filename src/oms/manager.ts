@@ -3,10 +3,11 @@ import { Decimal, formatDecimal, type DecimalInput } from '../core/decimal.js';
 import { LiveClock, type Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import { OmsError } from './errors.js';
-import { orderToDict, type Order, type OrderDict } from './order.js';
-import { Portfolio, type FillInput, type Position, type PortfolioOptions } from './portfolio.js';
+import { limitOrder, marketOrder, notionalOrder, orderToDict, type OmsOrderType, type Order, type OrderDict, type Side } from './order.js';
+import { Portfolio, type FillInput, type Position, type PortfolioOptions, type PortfolioState } from './portfolio.js';
 import { cmp as compareRaw, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
-import { OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
+import { ORDER_STATUS_KINDS, OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
+import { StateReader } from './state.js';
 import { canTransition, transition, type OrderEventKind } from './transitions.js';
 
 /** Options of an OrderManager. */
@@ -17,6 +18,11 @@ export interface OrderManagerOptions {
   idGenerator?: () => string;
   /** The portfolio fills update, or options for a new one (its clock defaults to this clock). */
   portfolio?: Portfolio | PortfolioOptions;
+  /**
+   * How many terminal orders the history keeps (the newest); older ones are forgotten by getOrder,
+   * cancel and addFill, while historyCount still counts them. Default unlimited.
+   */
+  historyLimit?: number;
 }
 
 /** A fill pushed to the OMS; decimals as strings, safe integers or decimal objects. */
@@ -132,12 +138,20 @@ export class OrderManager {
   readonly portfolio: Portfolio;
   readonly #clock: Clock;
   readonly #newId: () => string;
-  readonly #active = new Map<string, OrderState>();
-  readonly #history = new Map<string, OrderState>();
-  readonly #keys = new Set<string>();
-  readonly #fillOrder = new Map<string, string>();
+  readonly #historyLimit: number;
+  #active = new Map<string, OrderState>();
+  #history = new Map<string, OrderState>();
+  #historyTotal = 0;
+  #keys = new Set<string>();
+  #fillOrder = new Map<string, string>();
 
+  /** @throws OmsError SerializationError when historyLimit is not a non-negative integer */
   constructor(options: OrderManagerOptions = {}) {
+    const limit = options.historyLimit;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0) && limit !== Infinity) {
+      throw new OmsError('SerializationError', `historyLimit must be a non-negative integer, got ${String(limit)}`);
+    }
+    this.#historyLimit = limit ?? Infinity;
     this.#clock = options.clock ?? new LiveClock();
     this.#newId = options.idGenerator ?? randomUUID;
     this.portfolio =
@@ -224,7 +238,11 @@ export class OrderManager {
     s.kind = kind;
     s.status = status;
     s.updatedAt = this.#clock.now();
-    if (status.isTerminal() && this.#active.delete(s.id)) this.#history.set(s.id, s);
+    if (status.isTerminal() && this.#active.delete(s.id)) {
+      this.#history.set(s.id, s);
+      this.#historyTotal++;
+      if (this.#history.size > this.#historyLimit) this.#history.delete(this.#history.keys().next().value as string);
+    }
   }
 
   /**
@@ -281,7 +299,12 @@ export class OrderManager {
    *   SerializationError
    */
   addFill(fill: OmsFill): boolean {
-    const s = this.#find(fill.orderId);
+    const s = this.#active.get(fill.orderId) ?? this.#history.get(fill.orderId);
+    if (s === undefined) {
+      // an order dropped from a limited history: a fill id it already took is a replay
+      if (this.#fillOrder.get(fill.fillId) === fill.orderId) return false;
+      throw new OmsError('OrderNotFound', `order not found: ${fill.orderId}`);
+    }
     const fillId = fill.fillId;
     if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
     const owner = this.#fillOrder.get(fillId);
@@ -358,9 +381,9 @@ export class OrderManager {
     return this.#active.size;
   }
 
-  /** Number of terminal orders kept in the history. */
+  /** Number of orders that reached a terminal status (including any a historyLimit dropped). */
   historyCount(): number {
-    return this.#history.size;
+    return this.#historyTotal;
   }
 
   /** Active orders, in submission order. */
@@ -378,8 +401,99 @@ export class OrderManager {
     return this.portfolio.positions;
   }
 
-  /** A plain, JSON-ready picture of everything: active and historical orders, cash, positions. */
-  snapshot(): {
+  /**
+   * Everything needed to continue exactly, as plain data (decimals as exact strings, times as epoch-ns
+   * bigints): the portfolio, active and retained historical orders, the terminal-order count, used
+   * idempotency keys and which order took each fill id. The id generator is not part of it.
+   */
+  snapshot(): OrderManagerState {
+    const n = this.#fillOrder.size;
+    const fillIds = new Array<string>(n);
+    const orderIds = new Array<string>(n);
+    let i = 0;
+    for (const [f, o] of this.#fillOrder) {
+      fillIds[i] = f;
+      orderIds[i] = o;
+      i++;
+    }
+    return {
+      version: 1,
+      portfolio: this.portfolio.snapshot(),
+      active: [...this.#active.values()].map(orderSnapshot),
+      history: [...this.#history.values()].map(orderSnapshot),
+      historyCount: this.#historyTotal,
+      idempotencyKeys: [...this.#keys],
+      fillOrders: { fillIds, orderIds },
+    };
+  }
+
+  /**
+   * Replaces this manager's state (and its portfolio's) with `state` from snapshot(); the manager must
+   * have been built with the same options. Everything is checked and built before anything is replaced,
+   * so a refused state changes nothing. A history longer than this manager's historyLimit keeps its newest.
+   * @throws OmsError RecoveryFailed naming what is wrong
+   */
+  restore(state: OrderManagerState): void {
+    const r = new StateReader('OrderManager restore');
+    const st = r.obj(state, 'state', MANAGER_KEYS);
+    if (st.version !== 1) r.fail('state.version', `unsupported version ${JSON.stringify(st.version)}; expected 1`);
+    const portfolio = this.portfolio.checkState(st.portfolio, 'state.portfolio', 'OrderManager restore');
+    const keys = new Set<string>();
+    for (const [i, k] of r.arr(st.idempotencyKeys, 'state.idempotencyKeys').entries()) {
+      const key = r.str(k, `state.idempotencyKeys[${i}]`);
+      if (keys.has(key)) r.fail(`state.idempotencyKeys[${i}]`, `idempotency key ${JSON.stringify(key)} appears twice`);
+      keys.add(key);
+    }
+    const active = new Map<string, OrderState>();
+    const history = new Map<string, OrderState>();
+    const seen = new Set<string>();
+    for (const [list, into, terminal] of [['active', active, false], ['history', history, true]] as const) {
+      for (const [i, e] of r.arr(st[list], `state.${list}`).entries()) {
+        const o = readOrder(r, e, `state.${list}[${i}]`);
+        if (seen.has(o.id)) r.fail(`state.${list}[${i}].id`, `order ${o.id} appears twice`);
+        if (o.status.isTerminal() !== terminal) {
+          r.fail(`state.${list}[${i}].status.kind`, `a${terminal ? 'n active' : ' terminal'} status ${o.kind} in the ${terminal ? 'history' : 'active orders'}`);
+        }
+        const key = o.order.idempotencyKey;
+        if (key !== undefined && !keys.has(key)) r.fail(`state.${list}[${i}].idempotencyKey`, `${JSON.stringify(key)} is not among state.idempotencyKeys`);
+        seen.add(o.id);
+        into.set(o.id, o);
+      }
+    }
+    const historyTotal = r.int(st.historyCount, 'state.historyCount', history.size, Number.MAX_SAFE_INTEGER);
+    const fo = r.obj(st.fillOrders, 'state.fillOrders', ['fillIds', 'orderIds']);
+    const fillIds = r.arr(fo.fillIds, 'state.fillOrders.fillIds');
+    const orderIds = r.arrOf(fo.orderIds, 'state.fillOrders.orderIds', fillIds.length);
+    const applied = new Set((st.portfolio as PortfolioState).fills.ids);
+    const fillOrder = new Map<string, string>();
+    const owned = new Map<string, number>();
+    for (let i = 0; i < fillIds.length; i++) {
+      const f = r.str(fillIds[i], `state.fillOrders.fillIds[${i}]`);
+      const o = r.str(orderIds[i], `state.fillOrders.orderIds[${i}]`);
+      if (fillOrder.has(f)) r.fail(`state.fillOrders.fillIds[${i}]`, `fill id ${JSON.stringify(f)} appears twice`);
+      if (!applied.has(f)) r.fail(`state.fillOrders.fillIds[${i}]`, `fill ${JSON.stringify(f)} is not among the portfolio's applied fills`);
+      if (!seen.has(o) && historyTotal === history.size) r.fail(`state.fillOrders.orderIds[${i}]`, `order ${o} of fill ${JSON.stringify(f)} is unknown`);
+      fillOrder.set(f, o);
+      owned.set(o, (owned.get(o) ?? 0) + 1);
+    }
+    for (const s of [...active.values(), ...history.values()]) {
+      const count = owned.get(s.id) ?? 0;
+      if (count !== s.fillCount) r.fail('state.fillOrders', `order ${s.id} has fillCount ${s.fillCount} but ${count} fill ids`);
+    }
+    for (const id of history.keys()) {
+      if (history.size <= this.#historyLimit) break;
+      history.delete(id);
+    }
+    this.portfolio.swapIn(portfolio);
+    this.#active = active;
+    this.#history = history;
+    this.#historyTotal = historyTotal;
+    this.#keys = keys;
+    this.#fillOrder = fillOrder;
+  }
+
+  /** A plain, JSON-ready picture for display: active and retained historical orders, cash, positions. */
+  toDict(): {
     active: OrderRecordDict[];
     history: OrderRecordDict[];
     portfolio: ReturnType<Portfolio['toDict']>;
@@ -390,6 +504,147 @@ export class OrderManager {
       portfolio: this.portfolio.toDict(),
     };
   }
+}
+
+/** An order inside OrderManagerState; decimals as exact strings (their precision is part of the state). */
+export interface OrderStateSnapshot {
+  id: string;
+  symbol: string;
+  side: Side;
+  orderType: OmsOrderType;
+  /** Order quantity (the estimate for a notional order). */
+  quantity: string;
+  /** Limit price, quote currency, or null. */
+  price: string | null;
+  idempotencyKey: string | null;
+  /** Quote amount of a notional order, or null. */
+  notional: string | null;
+  status: { kind: OrderStatusKind; filledQty: string | null; avgPrice: string | null; reason: string | null };
+  filledQty: string;
+  /** Exact sum of fill price x quantity, quote currency. */
+  filledNotional: string;
+  lastFillPrice: string | null;
+  /** Largest fill price precision seen (digits of the printed average price). */
+  pxPrecision: number;
+  fillCount: number;
+  /** Epoch ns. */
+  createdAt: bigint;
+  /** Epoch ns. */
+  updatedAt: bigint;
+}
+
+/** Plain state of an OrderManager (snapshot / restore); no class instances, so a checkpoint codec can store it. */
+export interface OrderManagerState {
+  version: 1;
+  portfolio: PortfolioState;
+  /** Non-terminal orders in submission order. */
+  active: OrderStateSnapshot[];
+  /** Retained terminal orders, oldest first. */
+  history: OrderStateSnapshot[];
+  /** Orders that ever reached a terminal status. */
+  historyCount: number;
+  /** Every idempotency key used, in first-use order. */
+  idempotencyKeys: string[];
+  /** Which order took each applied fill id (column by column). */
+  fillOrders: { fillIds: string[]; orderIds: string[] };
+}
+
+const MANAGER_KEYS = ['version', 'portfolio', 'active', 'history', 'historyCount', 'idempotencyKeys', 'fillOrders'] as const;
+const ORDER_KEYS = [
+  'id', 'symbol', 'side', 'orderType', 'quantity', 'price', 'idempotencyKey', 'notional', 'status',
+  'filledQty', 'filledNotional', 'lastFillPrice', 'pxPrecision', 'fillCount', 'createdAt', 'updatedAt',
+] as const;
+
+function orderSnapshot(s: OrderState): OrderStateSnapshot {
+  const o = s.order;
+  const st = s.status;
+  return {
+    id: s.id,
+    symbol: o.symbol,
+    side: o.side,
+    orderType: o.orderType,
+    quantity: o.quantity.toString(),
+    price: o.price === undefined ? null : o.price.toString(),
+    idempotencyKey: o.idempotencyKey ?? null,
+    notional: o.notional === undefined ? null : o.notional.toString(),
+    status: { kind: st.kind, filledQty: st.filledQty ?? null, avgPrice: st.avgPrice ?? null, reason: st.reason ?? null },
+    filledQty: formatDecimal(s.fqR, s.fqP),
+    filledNotional: formatDecimal(s.fnR, s.fnP),
+    lastFillPrice: s.lastFillPrice === undefined ? null : s.lastFillPrice.toString(),
+    pxPrecision: s.pxPrecision,
+    fillCount: s.fillCount,
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}
+
+function readOrder(r: StateReader, v: unknown, path: string): OrderState {
+  const o = r.obj(v, path, ORDER_KEYS);
+  const id = r.str(o.id, `${path}.id`);
+  const orderType = o.orderType;
+  if (orderType !== 'Limit' && orderType !== 'Market') r.fail(`${path}.orderType`, `expected "Limit" or "Market", got ${JSON.stringify(orderType)}`);
+  const price = r.optStr(o.price, `${path}.price`);
+  const notional = r.optStr(o.notional, `${path}.notional`);
+  if ((orderType === 'Limit') !== (price !== undefined)) r.fail(`${path}.price`, `a ${orderType} order ${orderType === 'Limit' ? 'needs' : 'has no'} a price`);
+  if (notional !== undefined && orderType !== 'Market') r.fail(`${path}.notional`, 'only a market order can be notional');
+  const symbol = r.str(o.symbol, `${path}.symbol`);
+  const side = r.str(o.side, `${path}.side`);
+  const quantity = r.str(o.quantity, `${path}.quantity`);
+  const key = r.optStr(o.idempotencyKey, `${path}.idempotencyKey`);
+  let order: Order;
+  try {
+    order =
+      notional !== undefined
+        ? notionalOrder(symbol, side, notional, quantity, key)
+        : price !== undefined
+          ? limitOrder(symbol, side, quantity, price, key)
+          : marketOrder(symbol, side, quantity, key);
+  } catch (e) {
+    if (e instanceof OmsError) r.fail(path, e.detail);
+    throw e;
+  }
+  const so = r.obj(o.status, `${path}.status`, ['kind', 'filledQty', 'avgPrice', 'reason']);
+  const kind = so.kind;
+  if (typeof kind !== 'string' || !(ORDER_STATUS_KINDS as readonly string[]).includes(kind)) {
+    r.fail(`${path}.status.kind`, `expected one of ${ORDER_STATUS_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  }
+  const sq = r.optStr(so.filledQty, `${path}.status.filledQty`);
+  const sp = r.optStr(so.avgPrice, `${path}.status.avgPrice`);
+  const reason = so.reason === null ? undefined : typeof so.reason === 'string' ? so.reason : r.fail(`${path}.status.reason`, 'expected a string or null');
+  const [fqR, fqP] = r.dec(o.filledQty, `${path}.filledQty`);
+  const [fnR, fnP] = r.dec(o.filledNotional, `${path}.filledNotional`);
+  const last = r.optDec(o.lastFillPrice, `${path}.lastFillPrice`);
+  const pxPrecision = r.int(o.pxPrecision, `${path}.pxPrecision`, 0, 30);
+  const fillCount = r.int(o.fillCount, `${path}.fillCount`, 0, Number.MAX_SAFE_INTEGER);
+  const createdAt = r.ns(o.createdAt, `${path}.createdAt`);
+  const updatedAt = r.ns(o.updatedAt, `${path}.updatedAt`);
+  if (fqR < 0n || fnR < 0n) r.fail(`${path}.filledQty`, 'filled quantity and notional cannot be negative');
+  if ((fillCount === 0) !== (fqR === 0n) || (fillCount === 0) !== (last === undefined)) {
+    r.fail(`${path}.fillCount`, `${fillCount} fills do not match filledQty ${formatDecimal(fqR, fqP)} and lastFillPrice ${last === undefined ? 'null' : formatDecimal(last[0], last[1])}`);
+  }
+  if (fillCount > 0 && (sq !== formatDecimal(fqR, fqP) || sp === undefined)) {
+    r.fail(`${path}.status.filledQty`, `status of an order with fills must carry filledQty ${formatDecimal(fqR, fqP)} and an avgPrice`);
+  }
+  if (fillCount === 0 && (sq !== undefined || sp !== undefined)) r.fail(`${path}.status.filledQty`, 'status of an order without fills cannot carry filledQty or avgPrice');
+  if (order.notional === undefined && compareRaw(fqR, fqP, order.quantity.raw, order.quantity.precision) > 0) {
+    r.fail(`${path}.filledQty`, `filled ${formatDecimal(fqR, fqP)} exceeds the order quantity ${order.quantity.toString()}`);
+  }
+  const k = kind as OrderStatusKind;
+  return {
+    id,
+    order,
+    kind: k,
+    status: k === 'New' && reason === undefined ? NEW_STATUS : k === 'Acknowledged' && reason === undefined && fillCount === 0 ? ACK_STATUS : new OrderStatus(k, sq, sp, reason),
+    fqR,
+    fqP,
+    fnR,
+    fnP,
+    lastFillPrice: last === undefined ? undefined : Decimal.fromRaw(last[0], last[1]),
+    pxPrecision,
+    fillCount,
+    createdAt,
+    updatedAt,
+  };
 }
 
 const NEW_STATUS = new OrderStatus('New');

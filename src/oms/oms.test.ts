@@ -130,21 +130,21 @@ describe('OrderManager', () => {
     const a = m.submit(limitOrder('BTC-USDT', 'Buy', 1, 100));
     const b = m.submit(limitOrder('BTC-USDT', 'Buy', 1, 100));
     expect(m.addFill({ orderId: a, fillId: 'x', price: 100, quantity: '0.5' })).toBe(true);
-    const before = JSON.stringify(m.snapshot());
+    const before = JSON.stringify(m.toDict());
     expect(m.addFill({ orderId: a, fillId: 'x', price: 100, quantity: '0.5' })).toBe(false);
-    expect(JSON.stringify(m.snapshot())).toBe(before);
+    expect(JSON.stringify(m.toDict())).toBe(before);
     expect(codeOf(() => m.addFill({ orderId: a, fillId: 'x', price: 101, quantity: '0.5' }))).toBe('Portfolio');
     expect(codeOf(() => m.addFill({ orderId: b, fillId: 'x', price: 100, quantity: '0.5' }))).toBe('Portfolio');
-    expect(JSON.stringify(m.snapshot())).toBe(before);
+    expect(JSON.stringify(m.toDict())).toBe(before);
   });
 
   it('leaves the order unchanged when the portfolio refuses the fill', () => {
     const m = new OrderManager({ clock: new TestClock(0n) });
     m.deposit('USDT', 50);
     const a = m.submit(limitOrder('BTC-USDT', 'Buy', 1, 100));
-    const before = JSON.stringify(m.snapshot());
+    const before = JSON.stringify(m.toDict());
     expect(codeOf(() => m.addFill({ orderId: a, fillId: 'f', price: 100, quantity: 1 }))).toBe('Portfolio');
-    expect(JSON.stringify(m.snapshot())).toBe(before);
+    expect(JSON.stringify(m.toDict())).toBe(before);
     expect(m.getOrderStatus(a)?.kind).toBe('New');
     // the refused id was not recorded: a corrected fill with that id applies
     m.deposit('USDT', 50);

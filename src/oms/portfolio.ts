@@ -7,6 +7,7 @@ import type { Side } from '../model/order.js';
 import { OmsError, omsDecimal } from './errors.js';
 import { checkSide } from './order.js';
 import { cmp, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
+import { StateReader } from './state.js';
 
 /** A cash account refuses negative cash and short positions; a margin account allows both. */
 export type AccountType = 'cash' | 'margin';
@@ -172,12 +173,12 @@ export class Portfolio {
   readonly defaultQuoteCurrency: string | undefined;
   readonly baseCurrency: string | undefined;
   readonly #clock: Clock;
-  readonly #cash = new Map<string, CashState>();
-  readonly #positions = new Map<string, PositionState>();
-  readonly #aggregates = new Map<string, Aggregate>();
+  #cash = new Map<string, CashState>();
+  #positions = new Map<string, PositionState>();
+  #aggregates = new Map<string, Aggregate>();
   readonly #instruments = new Map<string, Instrument>();
   /** Applied fills by id; a replay is recognised by equal symbol, quantity, price, fee and fee currency. */
-  readonly #fills = new Map<string, FillKey>();
+  #fills = new Map<string, FillKey>();
   #openCount = 0;
   /** Equity per currency since the last change (risk checks read it many times between changes). */
   readonly #equityCache = new Map<string, Decimal>();
@@ -683,6 +684,218 @@ export class Portfolio {
     return this.#openCount === 0 && [...this.#cash.values()].every((v) => v.raw === 0n);
   }
 
+  /**
+   * Everything needed to continue exactly, as plain data (decimals as exact strings, times as epoch-ns
+   * bigints): settings, registered instruments, cash, positions with marks and aggregates, applied fills.
+   */
+  snapshot(): PortfolioState {
+    const instruments: [string, string][] = [];
+    for (const [key, inst] of this.#instruments) if (key === inst.id.value) instruments.push([key, inst.quoteCurrency]);
+    const cash: [string, string][] = [];
+    for (const [c, v] of this.#cash) cash.push([c, formatDecimal(v.raw, v.precision)]);
+    const positions: PositionStateSnapshot[] = [];
+    for (const p of this.#positions.values()) {
+      positions.push({
+        symbol: p.symbol,
+        quote: p.quote,
+        quantity: formatDecimal(p.qR, p.qP),
+        basis: formatDecimal(p.bR, p.bP),
+        realizedPnl: formatDecimal(p.rR, p.rP),
+        pxPrecision: p.pxPrecision,
+        traded: p.traded,
+        mark: p.mark === undefined ? null : p.mark.toString(),
+        value: formatDecimal(p.vR, p.vP),
+        updatedAt: p.updatedAt,
+      });
+    }
+    const aggregates: [string, string, string][] = [];
+    for (const [c, a] of this.#aggregates) aggregates.push([c, formatDecimal(a.netR, a.netP), formatDecimal(a.grossR, a.grossP)]);
+    const n = this.#fills.size;
+    const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), symbols: new Array<string>(n), quantities: new Array<string>(n), prices: new Array<string>(n), fees: new Array<string>(n), feeCurrencies: new Array<string>(n) };
+    let i = 0;
+    for (const [id, k] of this.#fills) {
+      fills.ids[i] = id;
+      fills.symbols[i] = k.symbol;
+      fills.quantities[i] = formatDecimal(k.qR, k.qP);
+      fills.prices[i] = k.price.toString();
+      fills.fees[i] = k.fee.toString();
+      fills.feeCurrencies[i] = k.feeCurrency;
+      i++;
+    }
+    return {
+      version: 1,
+      accountType: this.accountType,
+      defaultQuoteCurrency: this.defaultQuoteCurrency ?? null,
+      baseCurrency: this.baseCurrency ?? null,
+      instruments,
+      cash,
+      positions,
+      aggregates,
+      fills,
+    };
+  }
+
+  /**
+   * Replaces this portfolio's state with `state` from snapshot(); the portfolio must have been built with
+   * the same options (account type, currencies, instruments). Everything is checked and built before
+   * anything is replaced, so a refused state changes nothing.
+   * @throws OmsError RecoveryFailed naming what is wrong
+   */
+  restore(state: PortfolioState): void {
+    this.#swapIn(this.#build(state, new StateReader('Portfolio restore'), 'state'));
+  }
+
+  /**
+   * Checks a state for restore without changing anything (OrderManager checks its own part too before
+   * it swaps either in); errors name `path`.
+   * @throws OmsError RecoveryFailed
+   */
+  checkState(state: unknown, path = 'state', owner = 'Portfolio restore'): CheckedPortfolioState {
+    return this.#build(state, new StateReader(owner), path);
+  }
+
+  /**
+   * Replaces the state with one checkState returned for this portfolio (cannot fail).
+   * @throws OmsError RecoveryFailed when `checked` did not come from this portfolio's checkState
+   */
+  swapIn(checked: CheckedPortfolioState): void {
+    if (!(checked instanceof BuiltPortfolio) || checked.owner !== this) throw new OmsError('RecoveryFailed', 'Portfolio swapIn: the state was not checked by this portfolio');
+    this.#swapIn(checked);
+  }
+
+  #swapIn(b: BuiltPortfolio): void {
+    this.#cash = b.cash;
+    this.#positions = b.positions;
+    this.#aggregates = b.aggregates;
+    this.#fills = b.fills;
+    this.#openCount = b.openCount;
+    this.#equityCache.clear();
+  }
+
+  #build(state: unknown, r: StateReader, path: string): BuiltPortfolio {
+    const s = r.obj(state, path, PORTFOLIO_KEYS);
+    if (s.version !== 1) r.fail(`${path}.version`, `unsupported version ${JSON.stringify(s.version)}; expected 1`);
+    if (s.accountType !== this.accountType) {
+      r.fail(`${path}.accountType`, `state is for a ${JSON.stringify(s.accountType)} account but this portfolio is ${JSON.stringify(this.accountType)}`);
+    }
+    for (const [key, mine] of [['defaultQuoteCurrency', this.defaultQuoteCurrency], ['baseCurrency', this.baseCurrency]] as const) {
+      const theirs = s[key] === null ? undefined : s[key];
+      if (theirs !== mine) r.fail(`${path}.${key}`, `state has ${JSON.stringify(theirs ?? null)} but this portfolio has ${JSON.stringify(mine ?? null)}`);
+    }
+    const mineInst = new Map<string, string>();
+    for (const [key, inst] of this.#instruments) if (key === inst.id.value) mineInst.set(key, inst.quoteCurrency);
+    const theirsInst = new Map<string, string>();
+    for (const [i, e] of r.arr(s.instruments, `${path}.instruments`).entries()) {
+      const p = `${path}.instruments[${i}]`;
+      const [id, quote] = r.arrOf(e, p, 2);
+      theirsInst.set(r.str(id, `${p}[0]`), r.str(quote, `${p}[1]`));
+    }
+    const describeInst = (m: Map<string, string>): string => (m.size === 0 ? 'none' : [...m].map(([id, q]) => `${id} (${q})`).sort().join(', '));
+    if (theirsInst.size !== mineInst.size || [...theirsInst].some(([id, q]) => mineInst.get(id) !== q)) {
+      r.fail(`${path}.instruments`, `state has ${describeInst(theirsInst)} but this portfolio has ${describeInst(mineInst)}`);
+    }
+    const cash = new Map<string, CashState>();
+    for (const [i, e] of r.arr(s.cash, `${path}.cash`).entries()) {
+      const p = `${path}.cash[${i}]`;
+      const [c, v] = r.arrOf(e, p, 2);
+      const code = stateCurrency(r, c, `${p}[0]`);
+      if (cash.has(code)) r.fail(`${p}[0]`, `currency ${code} appears twice`);
+      const [raw, precision] = r.dec(v, `${p}[1]`);
+      if (raw < 0n && this.accountType === 'cash') r.fail(`${p}[1]`, `a cash account cannot hold negative ${code}: ${formatDecimal(raw, precision)}`);
+      cash.set(code, { raw, precision, decimal: undefined });
+    }
+    const positions = new Map<string, PositionState>();
+    const valueSums = new Map<string, [bigint, number]>();
+    let openCount = 0;
+    for (const [i, e] of r.arr(s.positions, `${path}.positions`).entries()) {
+      const p = `${path}.positions[${i}]`;
+      const o = r.obj(e, p, POSITION_KEYS);
+      const symbol = r.str(o.symbol, `${p}.symbol`);
+      if (positions.has(symbol)) r.fail(`${p}.symbol`, `position ${symbol} appears twice`);
+      const quote = stateCurrency(r, o.quote, `${p}.quote`);
+      const [qR, qP] = r.dec(o.quantity, `${p}.quantity`);
+      const [bR, bP] = r.dec(o.basis, `${p}.basis`);
+      const [rR, rP] = r.dec(o.realizedPnl, `${p}.realizedPnl`);
+      const pxPrecision = r.int(o.pxPrecision, `${p}.pxPrecision`, 0, MAX_PRECISION);
+      const traded = r.bool(o.traded, `${p}.traded`);
+      const m = r.optDec(o.mark, `${p}.mark`);
+      if (m !== undefined && m[0] <= 0n) r.fail(`${p}.mark`, `mark must be positive, got ${formatDecimal(m[0], m[1])}`);
+      const [vR, vP] = r.dec(o.value, `${p}.value`);
+      const updatedAt = r.ns(o.updatedAt, `${p}.updatedAt`);
+      if (qR < 0n && this.accountType === 'cash') r.fail(`${p}.quantity`, `a cash account cannot be short ${symbol}: ${formatDecimal(qR, qP)}`);
+      if (qR === 0n && bR !== 0n) r.fail(`${p}.basis`, `a flat position must have a zero cost basis, got ${formatDecimal(bR, bP)}`);
+      if (!traded && (qR !== 0n || rR !== 0n)) r.fail(`${p}.traded`, `position ${symbol} holds a quantity or realized PnL but is marked as never traded`);
+      const expected = m === undefined ? ([bR, bP] as const) : ([mulRaw(qR, qP, m[0], m[1]), mulPrecision(qP, m[1])] as const);
+      if (cmp(vR, vP, expected[0], expected[1]) !== 0) {
+        r.fail(`${p}.value`, `${formatDecimal(vR, vP)} is not ${m === undefined ? 'the cost basis' : 'quantity x mark'} ${formatDecimal(expected[0], expected[1])}`);
+      }
+      const sum = valueSums.get(quote) ?? [0n, 0];
+      const sP = Math.max(sum[1], vP);
+      valueSums.set(quote, [up(sum[0], sum[1], sP) + up(vR, vP, sP), sP]);
+      positions.set(symbol, {
+        symbol,
+        quote,
+        qR,
+        qP,
+        bR,
+        bP,
+        rR,
+        rP,
+        pxPrecision,
+        traded,
+        mark: m === undefined ? undefined : Decimal.fromRaw(m[0], m[1]),
+        vR,
+        vP,
+        updatedAt,
+        qtyDecimal: undefined,
+        valueDecimal: undefined,
+      });
+      if (qR !== 0n) openCount++;
+    }
+    const aggregates = new Map<string, Aggregate>();
+    const grossSums = new Map<string, [bigint, number]>();
+    for (const pos of positions.values()) {
+      const g = grossSums.get(pos.quote) ?? [0n, 0];
+      const gP = Math.max(g[1], pos.vP);
+      grossSums.set(pos.quote, [up(g[0], g[1], gP) + up(pos.vR < 0n ? -pos.vR : pos.vR, pos.vP, gP), gP]);
+    }
+    for (const [i, e] of r.arr(s.aggregates, `${path}.aggregates`).entries()) {
+      const p = `${path}.aggregates[${i}]`;
+      const [c, net, gross] = r.arrOf(e, p, 3);
+      const code = stateCurrency(r, c, `${p}[0]`);
+      if (aggregates.has(code)) r.fail(`${p}[0]`, `currency ${code} appears twice`);
+      const [netR, netP] = r.dec(net, `${p}[1]`);
+      const [grossR, grossP] = r.dec(gross, `${p}[2]`);
+      const ns = valueSums.get(code) ?? [0n, 0];
+      const gs = grossSums.get(code) ?? [0n, 0];
+      if (cmp(netR, netP, ns[0], ns[1]) !== 0) r.fail(`${p}[1]`, `net value ${formatDecimal(netR, netP)} of ${code} is not the sum of its position values ${formatDecimal(ns[0], ns[1])}`);
+      if (cmp(grossR, grossP, gs[0], gs[1]) !== 0) r.fail(`${p}[2]`, `gross value ${formatDecimal(grossR, grossP)} of ${code} is not the sum of its |position values| ${formatDecimal(gs[0], gs[1])}`);
+      aggregates.set(code, { netR, netP, grossR, grossP, grossDecimal: undefined });
+    }
+    for (const [code, [vR]] of valueSums) {
+      if (vR !== 0n && !aggregates.has(code)) r.fail(`${path}.aggregates`, `positions quoted in ${code} hold value but there is no aggregate for ${code}`);
+    }
+    const f = r.obj(s.fills, `${path}.fills`, FILL_KEYS);
+    const ids = r.arr(f.ids, `${path}.fills.ids`);
+    const n = ids.length;
+    const cols = FILL_KEYS.map((k) => r.arrOf(f[k], `${path}.fills.${k}`, n));
+    const [, symbols, quantities, prices, fees, feeCurrencies] = cols as [unknown[], unknown[], unknown[], unknown[], unknown[], unknown[]];
+    const fills = new Map<string, FillKey>();
+    for (let i = 0; i < n; i++) {
+      const id = r.str(ids[i], `${path}.fills.ids[${i}]`);
+      if (fills.has(id)) r.fail(`${path}.fills.ids[${i}]`, `fill id ${JSON.stringify(id)} appears twice`);
+      const symbol = r.str(symbols[i], `${path}.fills.symbols[${i}]`);
+      const [qR, qP] = r.dec(quantities[i], `${path}.fills.quantities[${i}]`);
+      if (qR === 0n) r.fail(`${path}.fills.quantities[${i}]`, 'a fill quantity cannot be zero');
+      const [pR, pP] = r.dec(prices[i], `${path}.fills.prices[${i}]`);
+      if (pR <= 0n) r.fail(`${path}.fills.prices[${i}]`, `a fill price must be positive, got ${formatDecimal(pR, pP)}`);
+      const [feeR, feeP] = r.dec(fees[i], `${path}.fills.fees[${i}]`);
+      const feeCurrency = stateCurrency(r, feeCurrencies[i], `${path}.fills.feeCurrencies[${i}]`);
+      fills.set(id, new FillKey(symbol, qR, qP, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency));
+    }
+    return new BuiltPortfolio(this, cash, positions, aggregates, fills, openCount);
+  }
+
   /** The plain form: `{ cash, positions, positionCount }` with exact strings. */
   toDict(): { cash: Record<string, string>; positions: Record<string, ReturnType<Position['toDict']>>; positionCount: number } {
     const positions: Record<string, ReturnType<Position['toDict']>> = {};
@@ -708,6 +921,89 @@ export interface PreparedFill {
   readonly cashQuote: Decimal;
   readonly cashFee: Decimal;
   readonly ts: bigint;
+}
+
+/** A position inside PortfolioState; decimals as exact strings (their precision is part of the state). */
+export interface PositionStateSnapshot {
+  symbol: string;
+  /** Quote currency. */
+  quote: string;
+  /** Signed quantity. */
+  quantity: string;
+  /** Signed open cost basis, quote currency. */
+  basis: string;
+  /** Realized PnL, quote currency. */
+  realizedPnl: string;
+  /** Largest fill price precision seen (digits of the printed average price). */
+  pxPrecision: number;
+  /** Whether any fill touched it (a mark alone does not make a position). */
+  traded: boolean;
+  /** Mark price, quote currency, or null. */
+  mark: string | null;
+  /** Signed value in the aggregates: quantity x mark, else the cost basis. */
+  value: string;
+  /** Last change, epoch ns. */
+  updatedAt: bigint;
+}
+
+/** Applied fills inside PortfolioState, column by column (one entry per fill, in the order applied). */
+export interface AppliedFillsSnapshot {
+  ids: string[];
+  symbols: string[];
+  /** Signed quantities. */
+  quantities: string[];
+  /** Prices, quote currency. */
+  prices: string[];
+  fees: string[];
+  feeCurrencies: string[];
+}
+
+/** Plain state of a Portfolio (Portfolio.snapshot / restore); no class instances, so a checkpoint codec can store it. */
+export interface PortfolioState {
+  version: 1;
+  accountType: AccountType;
+  defaultQuoteCurrency: string | null;
+  baseCurrency: string | null;
+  /** Registered instruments as [instrument id, quote currency]; restore requires the same set. */
+  instruments: [string, string][];
+  /** [currency, amount] in the order the currencies first appeared. */
+  cash: [string, string][];
+  positions: PositionStateSnapshot[];
+  /** [quote currency, net value, gross value] kept incrementally for equity and exposure. */
+  aggregates: [string, string, string][];
+  fills: AppliedFillsSnapshot;
+}
+
+const PORTFOLIO_KEYS = ['version', 'accountType', 'defaultQuoteCurrency', 'baseCurrency', 'instruments', 'cash', 'positions', 'aggregates', 'fills'] as const;
+const POSITION_KEYS = ['symbol', 'quote', 'quantity', 'basis', 'realizedPnl', 'pxPrecision', 'traded', 'mark', 'value', 'updatedAt'] as const;
+const FILL_KEYS = ['ids', 'symbols', 'quantities', 'prices', 'fees', 'feeCurrencies'] as const;
+
+function stateCurrency(r: StateReader, v: unknown, path: string): string {
+  const s = r.str(v, path);
+  try {
+    return currencyCode(s);
+  } catch (e) {
+    if (e instanceof CoreError) r.fail(path, e.detail);
+    throw e;
+  }
+}
+
+/** A portfolio state checked by Portfolio.checkState, opaque to callers. */
+export interface CheckedPortfolioState {
+  readonly checkedPortfolioState: true;
+}
+
+class BuiltPortfolio implements CheckedPortfolioState {
+  readonly checkedPortfolioState = true as const;
+
+  constructor(
+    readonly owner: Portfolio,
+    readonly cash: Map<string, CashState>,
+    readonly positions: Map<string, PositionState>,
+    readonly aggregates: Map<string, Aggregate>,
+    readonly fills: Map<string, FillKey>,
+    readonly openCount: number,
+  ) {}
 }
 
 function signatureOf(symbol: string, qty: string, price: Decimal, fee: Decimal, feeCurrency: string): string {
