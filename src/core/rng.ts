@@ -25,6 +25,15 @@ function hashSeed(seed: number | string): number {
   return h;
 }
 
+/** A generator's complete state: the four xoshiro128** words (uint32, not all zero) and the cached second normal. */
+export interface RngState {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  readonly spare: number | undefined;
+}
+
 /** Seeded pseudo-random numbers (xoshiro128**): the same seed gives the same sequence on every platform. */
 export class Rng {
   #a: number;
@@ -40,6 +49,42 @@ export class Rng {
     this.#c = sm();
     this.#d = sm();
     if ((this.#a | this.#b | this.#c | this.#d) === 0) this.#a = 1;
+  }
+
+  /** Builds a generator that continues the sequence of the one `state` was taken from. @throws CoreError InvalidArgument on a malformed state */
+  static fromState(state: RngState): Rng {
+    const rng = new Rng(0);
+    rng.restore(state);
+    return rng;
+  }
+
+  /** The generator's complete state as plain numbers; `restore` or `fromState` continues the sequence from here. */
+  snapshot(): RngState {
+    // the words are kept as int32 or uint32 bit patterns; every operation on them reads only the bits
+    return { a: this.#a >>> 0, b: this.#b >>> 0, c: this.#c >>> 0, d: this.#d >>> 0, spare: this.#spare };
+  }
+
+  /** Replaces this generator's state with `state` (validated first; nothing changes on error). @throws CoreError InvalidArgument on a malformed state */
+  restore(state: RngState): void {
+    const s = state as unknown;
+    if (typeof s !== 'object' || s === null) throw new CoreError('InvalidArgument', `rng state must be an object {a, b, c, d, spare}, got ${s === null ? 'null' : typeof s}`);
+    const r = s as Record<string, unknown>;
+    for (const k of ['a', 'b', 'c', 'd'] as const) {
+      const w = r[k];
+      if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 0xffffffff) {
+        throw new CoreError('InvalidArgument', `rng state word ${k} must be an unsigned 32-bit integer, got ${String(w)}`);
+      }
+    }
+    const { a, b, c, d, spare } = r as { a: number; b: number; c: number; d: number; spare: unknown };
+    if ((a | b | c | d) === 0) throw new CoreError('InvalidArgument', 'rng state words are all zero, which xoshiro128** never reaches');
+    if (spare !== undefined && (typeof spare !== 'number' || !Number.isFinite(spare))) {
+      throw new CoreError('InvalidArgument', `rng state spare must be a finite number or undefined, got ${String(spare)}`);
+    }
+    this.#a = a;
+    this.#b = b;
+    this.#c = c;
+    this.#d = d;
+    this.#spare = spare;
   }
 
   /** Next unsigned 32-bit integer. */

@@ -1,12 +1,14 @@
 import { Decimal, parseDecimal, pow10, shortestString } from '../../core/decimal.js';
 import { AxonError } from '../../core/errors.js';
 import type { ClientOrderId } from '../../core/ids.js';
-import type { Rng } from '../../core/rng.js';
+import { Rng, type RngState } from '../../core/rng.js';
 import type { Bar } from '../../model/bar.js';
 import type { BalanceReport, ModifyRequest, OrderReport, OrderRequest, PositionReport, VenueEvent } from '../../model/order.js';
 import type { BarDrivenVenue, VenueCapabilities, VenueEventHandler } from '../venue.js';
 import { rawAt, type VolumeModel } from './models.js';
-import { SimulatedVenue, SimulatedVenueBuilder, type SimulatedVenueConfig } from './simulated-venue.js';
+import { SimulatedVenueError } from './errors.js';
+import { SimulatedVenue, SimulatedVenueBuilder, type SimulatedVenueConfig, type SimulatedVenueState } from './simulated-venue.js';
+import { eventFromState, eventState, invalidState, StateReader, type VenueEventState } from './state.js';
 
 /** Stable error codes of the fault-injecting venue. */
 export type FaultyVenueErrorCode = 'UnknownOutcome' | 'InvalidConfig';
@@ -146,6 +148,32 @@ export function faultConfig(faults: Partial<FaultConfig> = {}): FaultConfig {
   return merged;
 }
 
+/** Format tag of FaultyVenueState; a state with another tag is refused. */
+export const FAULTY_VENUE_STATE_FORMAT = 'axon-faulty-venue-state-1';
+
+/** Everything a FaultyVenue needs to continue exactly where `snapshot` was taken, as plain data. */
+export interface FaultyVenueState {
+  readonly format: typeof FAULTY_VENUE_STATE_FORMAT;
+  /** The fault configuration, compared on restore. */
+  readonly faults: FaultConfig;
+  readonly inner: SimulatedVenueState;
+  /** The fault generator's state. */
+  readonly rng: RngState;
+  /** Bars seen so far (the clock for delayed events). */
+  readonly tick: number;
+  readonly lastCloseNs: bigint | undefined;
+  /** Delayed events, in the order held, and the tick at which each is released. */
+  readonly held: readonly { readonly event: VenueEventState; readonly releaseTick: number }[];
+  /** Cancels held back (fill after cancel), in order; `symbol` undefined = released after any bar. */
+  readonly heldCancels: readonly { readonly clientOrderId: string; readonly symbol: string | undefined }[];
+  /** The symbol of every order the wrapper has seen. */
+  readonly symbolOf: readonly { readonly clientOrderId: string; readonly symbol: string }[];
+  /** Orders with forced partial fills and their per-bar cap, raw at size precision. */
+  readonly capped: readonly { readonly clientOrderId: string; readonly symbol: string; readonly cap: bigint }[];
+  /** Positions as the wrapper tracks them from events, raw at size precision. */
+  readonly positions: readonly { readonly symbol: string; readonly signedQty: bigint }[];
+}
+
 interface SymbolInfo {
   readonly sp: number;
   readonly lot: bigint;
@@ -211,8 +239,9 @@ export class FaultyVenue implements BarDrivenVenue {
     this.#share = [shareRaw, pow10(shareP)];
     const config = venue instanceof SimulatedVenueBuilder ? venue.build().config : venue;
     const base = config.volumeModel;
-    const volumeModel: VolumeModel = {
+    const volumeModel: VolumeModel & { readonly base: VolumeModel } = {
       name: base.name,
+      base,
       capacity: (bar, instrument) => this.#capacity(base.capacity(bar, instrument), bar.symbol),
     };
     this.inner = new SimulatedVenue({ ...config, volumeModel });
@@ -360,6 +389,106 @@ export class FaultyVenue implements BarDrivenVenue {
 
   balanceReport(): Promise<BalanceReport> {
     return this.inner.balanceReport();
+  }
+
+  /**
+   * The wrapper's and the inner venue's complete state as plain data, for a checkpoint: the fault
+   * generator, held (delayed) events, held cancels, forced partial-fill caps and tracked positions.
+   * Not included: the fault log (a record of this process's injections; it restarts empty), the
+   * connection and the event handlers.
+   * @throws SimulatedVenueError Busy when called while events are being delivered
+   */
+  snapshot(): FaultyVenueState {
+    if (this.#dispatching || this.#collected.length !== 0 || this.#outbox.length !== 0) {
+      throw new SimulatedVenueError('Busy', 'cannot snapshot the faulty venue while it is delivering events; snapshot between calls');
+    }
+    return {
+      format: FAULTY_VENUE_STATE_FORMAT,
+      faults: { ...this.faults },
+      inner: this.inner.snapshot(),
+      rng: this.#rng.snapshot(),
+      tick: this.#tick,
+      lastCloseNs: this.#lastClose,
+      held: this.#held.map((h) => ({ event: eventState(h.event), releaseTick: h.releaseTick })),
+      heldCancels: this.#heldCancels.map((c) => ({ clientOrderId: c.clientOrderId, symbol: c.symbol })),
+      symbolOf: [...this.#symbolOf].map(([clientOrderId, symbol]) => ({ clientOrderId, symbol })),
+      capped: [...this.#capped].map(([clientOrderId, c]) => ({ clientOrderId, symbol: c.symbol, cap: c.cap })),
+      positions: [...this.#positions].map(([symbol, signedQty]) => ({ symbol, signedQty })),
+    };
+  }
+
+  /**
+   * Replaces the wrapper's and the inner venue's state with `state` from `snapshot`. The wrapper must have
+   * the same fault configuration and an inner venue built from the same configuration; everything is
+   * checked before anything changes. Event handlers and the connection stay as they are.
+   * @throws SimulatedVenueError StateMismatch for different faults or venue configuration | InvalidState
+   * for a malformed state | Busy while events are being delivered
+   */
+  restore(state: FaultyVenueState): void {
+    if (this.#dispatching || this.#collected.length !== 0 || this.#outbox.length !== 0) {
+      throw new SimulatedVenueError('Busy', 'cannot restore the faulty venue while it is delivering events');
+    }
+    const root = new StateReader('faulty venue state');
+    const r = root.record(state, ['format', 'faults', 'inner', 'rng', 'tick', 'lastCloseNs', 'held', 'heldCancels', 'symbolOf', 'capped', 'positions']);
+    if (r.format !== FAULTY_VENUE_STATE_FORMAT) invalidState(root.where, `format is ${JSON.stringify(r.format)}, expected ${JSON.stringify(FAULTY_VENUE_STATE_FORMAT)}`);
+    const faults = root.at('faults').record(r.faults, Object.keys(NO_FAULTS));
+    for (const key of Object.keys(NO_FAULTS) as (keyof FaultConfig)[]) {
+      if (!Object.is(faults[key], this.faults[key])) {
+        throw new SimulatedVenueError('StateMismatch', `the snapshot is from a venue with other faults: ${key} was ${String(faults[key])}, this venue has ${this.faults[key]}`);
+      }
+    }
+    const rngRead = root.at('rng');
+    rngRead.wrap(() => Rng.fromState(r.rng as RngState));
+    const tick = root.at('tick').int(r.tick);
+    const lastClose = root.at('lastCloseNs').optBigint(r.lastCloseNs);
+    const heldRead = root.at('held');
+    const held = heldRead.array(r.held).map((h, i): HeldEvent => {
+      const read = heldRead.at(i);
+      const hr = read.record(h, ['event', 'releaseTick']);
+      return { event: eventFromState(hr.event, read.at('event')), releaseTick: read.at('releaseTick').int(hr.releaseTick) };
+    });
+    const hcRead = root.at('heldCancels');
+    const heldCancels = hcRead.array(r.heldCancels).map((c, i): HeldCancel => {
+      const read = hcRead.at(i);
+      const cr = read.record(c, ['clientOrderId', 'symbol']);
+      return { clientOrderId: read.at('clientOrderId').string(cr.clientOrderId) as ClientOrderId, symbol: read.at('symbol').optString(cr.symbol) };
+    });
+    const soRead = root.at('symbolOf');
+    const symbolOf = soRead.array(r.symbolOf).map((e, i): [string, string] => {
+      const read = soRead.at(i);
+      const er = read.record(e, ['clientOrderId', 'symbol']);
+      return [read.at('clientOrderId').string(er.clientOrderId), read.at('symbol').string(er.symbol)];
+    });
+    const capRead = root.at('capped');
+    const capped = capRead.array(r.capped).map((e, i): [string, { symbol: string; cap: bigint }] => {
+      const read = capRead.at(i);
+      const er = read.record(e, ['clientOrderId', 'symbol', 'cap']);
+      const symbol = read.at('symbol').string(er.symbol);
+      if (!this.#symbols.has(symbol)) invalidState(read.at('symbol').where, `${symbol} is not one of this venue's instruments`);
+      const cap = read.at('cap').bigint(er.cap);
+      if (cap <= 0n) invalidState(read.at('cap').where, `must be positive, got ${cap}`);
+      return [read.at('clientOrderId').string(er.clientOrderId), { symbol, cap }];
+    });
+    const posRead = root.at('positions');
+    const positions = posRead.array(r.positions).map((e, i): [string, bigint] => {
+      const read = posRead.at(i);
+      const er = read.record(e, ['symbol', 'signedQty']);
+      const symbol = read.at('symbol').string(er.symbol);
+      if (!this.#symbols.has(symbol)) invalidState(read.at('symbol').where, `${symbol} is not one of this venue's instruments`);
+      return [symbol, read.at('signedQty').bigint(er.signedQty)];
+    });
+    this.inner.restore(r.inner as SimulatedVenueState);
+    this.#rng.restore(r.rng as RngState);
+    this.#tick = tick;
+    this.#lastClose = lastClose;
+    this.#held = held;
+    this.#heldCancels = heldCancels;
+    this.#symbolOf.clear();
+    for (const [id, symbol] of symbolOf) this.#symbolOf.set(id, symbol);
+    this.#capped.clear();
+    for (const [id, c] of capped) this.#capped.set(id, c);
+    this.#positions.clear();
+    for (const [symbol, q] of positions) this.#positions.set(symbol, q);
   }
 
   #roll(p: number): boolean {

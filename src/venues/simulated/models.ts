@@ -1,7 +1,7 @@
 import { Decimal, divRound, parseDecimal, pow10, priceFromFloat, rescale, shortestString, toRawParts, type DecimalInput } from '../../core/decimal.js';
 import type { Quantity } from '../../core/decimal.js';
 import { Money } from '../../core/money.js';
-import type { Rng } from '../../core/rng.js';
+import type { Rng, RngState } from '../../core/rng.js';
 import type { Bar } from '../../model/bar.js';
 import type { Instrument } from '../../model/instrument.js';
 import type { OrderRequest, Side } from '../../model/order.js';
@@ -332,6 +332,29 @@ export class JitterLatency implements LatencyModel {
   entryNs(_order: OrderRequest): bigint {
     return this.baseNs + BigInt(this.#rng.int(0, this.maxJitterNs));
   }
+
+  /** The jitter generator's state, for a venue snapshot. */
+  snapshotState(): RngState {
+    return this.#rng.snapshot();
+  }
+
+  /** Continues the jitter sequence from a `snapshotState` result. @throws CoreError InvalidArgument on a malformed state */
+  restoreState(state: unknown): void {
+    this.#rng.restore(state as RngState);
+  }
+}
+
+/** A model whose output depends on internal state (a seeded generator) that a venue snapshot must carry. */
+export interface StatefulModel {
+  snapshotState(): unknown;
+  /** @throws AxonError when `state` is malformed (nothing changes) */
+  restoreState(state: unknown): void;
+}
+
+/** Whether `model` carries state that a venue snapshot must include. */
+export function isStatefulModel(model: object): model is StatefulModel {
+  const m = model as Partial<StatefulModel>;
+  return typeof m.snapshotState === 'function' && typeof m.restoreState === 'function';
 }
 
 /** Reads a DecimalInput as raw at `precision`, or undefined when it is not exact there. */

@@ -2,7 +2,7 @@ import { Price, Quantity, divRound, formatDecimal, pow10, type DecimalInput } fr
 import { CoreError } from '../../core/errors.js';
 import { Money } from '../../core/money.js';
 import type { ClientOrderId, TradeId, VenueOrderId } from '../../core/ids.js';
-import type { Bar } from '../../model/bar.js';
+import { barProblem, type Bar, type Timeframe } from '../../model/bar.js';
 import type { Instrument } from '../../model/instrument.js';
 import type {
   BalanceReport,
@@ -28,14 +28,17 @@ import {
   ThroughLimitFill,
   UnlimitedVolume,
   ZeroLatency,
+  isStatefulModel,
   type BarPrices,
   type CommissionModel,
   type LatencyModel,
   type LimitFillModel,
   type MarketFillModel,
   type SlippageModel,
+  type StatefulModel,
   type VolumeModel,
 } from './models.js';
+import { invalidState, moneyState, StateReader, type MoneyState } from './state.js';
 
 /** Cash accounts refuse buys beyond cash and any short sale; margin accounts allow both. */
 export type AccountType = 'cash' | 'margin';
@@ -113,6 +116,181 @@ interface SimOrder {
   readonly budget: Money | undefined;
 }
 
+function emptyBook(inst: Instrument): Book {
+  const sp = inst.sizePrecision;
+  return {
+    instrument: inst,
+    pp: inst.pricePrecision,
+    sp,
+    tick: inst.tickSize.raw,
+    lot: inst.lotSize.raw,
+    minQty: rawAt(inst.minQuantity, sp) ?? inst.lotSize.raw,
+    working: [],
+    lastBar: undefined,
+    lastPrices: undefined,
+    position: 0n,
+    avgPx: 0n,
+    capacityLeft: undefined,
+    capacityBar: undefined,
+  };
+}
+
+/** Format tag of SimulatedVenueState; a state with another tag is refused. */
+export const SIMULATED_VENUE_STATE_FORMAT = 'axon-simulated-venue-state-1';
+
+/** What a snapshot records of the venue's configuration, to refuse restoring it into a different venue. */
+export interface SimulatedVenueConfigState {
+  readonly name: string;
+  readonly accountType: AccountType;
+  readonly fractional: boolean;
+  /** One line per instrument (id, tick, lot, minimums, currencies, precisions), in configuration order. */
+  readonly instruments: readonly string[];
+  readonly startingBalances: readonly MoneyState[];
+  /** Each model's name and public parameters. */
+  readonly models: Readonly<Record<ModelPart, string>>;
+}
+
+/** One order (working or closed) as plain data; prices and quantities are raw at `pp` / `sp`. */
+export interface SimulatedOrderState {
+  readonly seq: number;
+  readonly clientOrderId: string;
+  readonly venueOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly tif: TimeInForce;
+  readonly pp: number;
+  readonly sp: number;
+  readonly qty: bigint;
+  readonly limit: bigint | undefined;
+  readonly stop: bigint | undefined;
+  readonly filled: bigint;
+  /** Sum of price x quantity over fills, raw at pp + sp. */
+  readonly notional: bigint;
+  readonly commission: MoneyState;
+  readonly status: Status;
+  /** When the order is (or was) live at the venue, epoch ns. */
+  readonly arrivalNs: bigint;
+  readonly triggered: boolean;
+  readonly reduceOnly: boolean;
+  readonly bracket: { readonly tp: bigint; readonly sl: bigint } | undefined;
+  /** Client order id of a bracket leg's entry. */
+  readonly parent: string | undefined;
+  /** Client order id of a bracket leg's OCO sibling. */
+  readonly sibling: string | undefined;
+  /** Session day of a DAY order. */
+  readonly day: string | undefined;
+  readonly tsLast: bigint;
+  readonly budget: MoneyState | undefined;
+}
+
+/** One instrument's book as plain data. */
+export interface SimulatedBookState {
+  readonly symbol: string;
+  /** Client order ids of the working orders, in priority order. */
+  readonly working: readonly string[];
+  readonly lastBar: Bar | undefined;
+  /** Signed position, raw at the instrument's size precision. */
+  readonly position: bigint;
+  /** Average entry price, raw at price precision + 4. */
+  readonly avgPx: bigint;
+  /** Whether the volume capacity below was computed for `lastBar` (otherwise the next match recomputes it). */
+  readonly capacityOnLastBar: boolean;
+  /** Volume capacity left on `lastBar`, raw at size precision; undefined = no cap. */
+  readonly capacityLeft: bigint | undefined;
+}
+
+/**
+ * Everything a SimulatedVenue needs to continue exactly where `snapshot` was taken: plain data (bigints,
+ * strings, numbers, plain objects and arrays), for the engine's checkpoint codec.
+ */
+export interface SimulatedVenueState {
+  readonly format: typeof SIMULATED_VENUE_STATE_FORMAT;
+  readonly config: SimulatedVenueConfigState;
+  /** Venue time, epoch ns. */
+  readonly nowNs: bigint;
+  readonly orderSeq: number;
+  readonly tradeSeq: number;
+  /** Cash per currency, in the venue's currency order. */
+  readonly cash: readonly MoneyState[];
+  readonly books: readonly SimulatedBookState[];
+  /** Every order the venue has seen, in submission order. */
+  readonly orders: readonly SimulatedOrderState[];
+  /** Client order ids of orders waiting for their arrival (latency), in arrival order. */
+  readonly pending: readonly string[];
+  /** Internal state of stateful models (a jitter latency's generator), by part. */
+  readonly modelStates: Readonly<Partial<Record<ModelPart, unknown>>>;
+}
+
+/** The model parts of a SimulatedVenueConfig. */
+export type ModelPart = 'marketFillModel' | 'limitFillModel' | 'volumeModel' | 'slippageModel' | 'commissionModel' | 'latencyModel';
+
+const MODEL_PARTS: readonly ModelPart[] = ['marketFillModel', 'limitFillModel', 'volumeModel', 'slippageModel', 'commissionModel', 'latencyModel'];
+const STATUSES: readonly Status[] = ['pending', 'open', 'partially-filled', 'filled', 'canceled', 'rejected', 'expired'];
+const ORDER_KEYS: readonly (keyof SimulatedOrderState)[] = [
+  'seq',
+  'clientOrderId',
+  'venueOrderId',
+  'symbol',
+  'side',
+  'type',
+  'tif',
+  'pp',
+  'sp',
+  'qty',
+  'limit',
+  'stop',
+  'filled',
+  'notional',
+  'commission',
+  'status',
+  'arrivalNs',
+  'triggered',
+  'reduceOnly',
+  'bracket',
+  'parent',
+  'sibling',
+  'day',
+  'tsLast',
+  'budget',
+];
+const TIMEFRAMES: readonly Timeframe[] = ['1s', '1m', '5m', '15m', '30m', '1h', '1d'];
+
+/** A model's name and its public parameters (own enumerable fields), e.g. `bps{"bps":"5"}`. */
+function modelKey(model: { readonly name: string }): string {
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(model)) if (k !== 'name' && typeof v !== 'function') params[k] = v;
+  const json = JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return json === '{}' ? model.name : `${model.name}${json}`;
+}
+
+function instrumentKey(inst: Instrument): string {
+  return [
+    inst.id.toString(),
+    inst.assetClass,
+    `tick=${inst.tickSize.toString()}`,
+    `lot=${inst.lotSize.toString()}`,
+    `minQty=${inst.minQuantity.toString()}`,
+    `minNotional=${inst.minNotional?.toString() ?? '-'}`,
+    `${inst.baseCurrency}/${inst.quoteCurrency}`,
+    `pp=${inst.pricePrecision}`,
+    `sp=${inst.sizePrecision}`,
+  ].join(' ');
+}
+
+function configState(config: SimulatedVenueConfig): SimulatedVenueConfigState {
+  const models = {} as Record<ModelPart, string>;
+  for (const part of MODEL_PARTS) models[part] = modelKey(config[part]);
+  return {
+    name: config.name,
+    accountType: config.accountType,
+    fractional: config.fractional,
+    instruments: config.instruments.map(instrumentKey),
+    startingBalances: config.startingBalances.map(moneyState),
+    models,
+  };
+}
+
 const AVG_EXTRA = 4;
 const OPEN: ReadonlySet<Status> = new Set<Status>(['pending', 'open', 'partially-filled']);
 
@@ -185,26 +363,11 @@ export class SimulatedVenue implements BarDrivenVenue {
     for (const inst of config.instruments) {
       const symbol = inst.id.symbol;
       if (this.#books.has(symbol)) throw new SimulatedVenueError('InvalidConfig', `instrument ${symbol} is listed twice`);
-      const pp = inst.pricePrecision;
       const sp = inst.sizePrecision;
       if (!config.fractional && sp > 0 && !inst.lotSize.isMultipleOf(1)) {
         throw new SimulatedVenueError('InvalidConfig', `${symbol} has fractional lot size ${inst.lotSize.toString()} but the venue is not fractional`);
       }
-      this.#books.set(symbol, {
-        instrument: inst,
-        pp,
-        sp,
-        tick: inst.tickSize.raw,
-        lot: inst.lotSize.raw,
-        minQty: rawAt(inst.minQuantity, sp) ?? inst.lotSize.raw,
-        working: [],
-        lastBar: undefined,
-        lastPrices: undefined,
-        position: 0n,
-        avgPx: 0n,
-        capacityLeft: undefined,
-        capacityBar: undefined,
-      });
+      this.#books.set(symbol, emptyBook(inst));
     }
     for (const m of config.startingBalances) {
       if (this.#cash.has(m.currency)) throw new SimulatedVenueError('InvalidConfig', `starting balance in ${m.currency} is given twice`);
@@ -358,6 +521,267 @@ export class SimulatedVenue implements BarDrivenVenue {
     this.#applyPosition(b, d, px);
     this.#emit({ kind: 'position-changed', symbol, signedQty: formatDecimal(b.position, b.sp), tsEvent: this.#now, tsInit: this.#now });
     this.#flush();
+  }
+
+  /**
+   * The venue's complete state as plain data (see SimulatedVenueState), for a checkpoint. Not included:
+   * the connection (the resuming caller connects), event handlers (they belong to the process), the
+   * per-bar price cache (recomputed from the last bar) and `sessionDay` (a function; configure the same one).
+   * @throws SimulatedVenueError Busy when called while events are being delivered
+   */
+  snapshot(): SimulatedVenueState {
+    if (this.#dispatching || this.#queue.length !== 0) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
+    const modelStates: Partial<Record<ModelPart, unknown>> = {};
+    for (const part of MODEL_PARTS) {
+      const m = this.config[part];
+      if (isStatefulModel(m)) modelStates[part] = m.snapshotState();
+    }
+    const books: SimulatedBookState[] = [];
+    for (const [symbol, b] of this.#books) {
+      const onLast = b.lastBar !== undefined && b.capacityBar === b.lastBar;
+      books.push({
+        symbol,
+        working: b.working.map((o) => o.clientOrderId),
+        lastBar: b.lastBar === undefined ? undefined : barState(b.lastBar),
+        position: b.position,
+        avgPx: b.avgPx,
+        capacityOnLastBar: onLast,
+        capacityLeft: onLast ? b.capacityLeft : undefined,
+      });
+    }
+    return {
+      format: SIMULATED_VENUE_STATE_FORMAT,
+      config: configState(this.config),
+      nowNs: this.#now,
+      orderSeq: this.#seq,
+      tradeSeq: this.#trades,
+      cash: [...this.#cash.values()].map(moneyState),
+      books,
+      orders: this.#orderList.map((o) => ({
+        seq: o.seq,
+        clientOrderId: o.clientOrderId,
+        venueOrderId: o.venueOrderId,
+        symbol: o.symbol,
+        side: o.side,
+        type: o.type,
+        tif: o.tif,
+        pp: o.pp,
+        sp: o.sp,
+        qty: o.qty,
+        limit: o.limit,
+        stop: o.stop,
+        filled: o.filled,
+        notional: o.notional,
+        commission: moneyState(o.commission),
+        status: o.status,
+        arrivalNs: o.arrivalNs,
+        triggered: o.triggered,
+        reduceOnly: o.reduceOnly,
+        bracket: o.bracket === undefined ? undefined : { tp: o.bracket.tp, sl: o.bracket.sl },
+        parent: o.parent?.clientOrderId,
+        sibling: o.sibling?.clientOrderId,
+        day: o.day,
+        tsLast: o.tsLast,
+        budget: o.budget === undefined ? undefined : moneyState(o.budget),
+      })),
+      pending: this.#pending.map((o) => o.clientOrderId),
+      modelStates,
+    };
+  }
+
+  /**
+   * Replaces this venue's state with `state` from `snapshot` (after a round trip through the checkpoint
+   * codec). The venue must be built from the same configuration: same name, account type, fractional
+   * flag, instruments, starting balances and models (names and parameters). Everything is checked
+   * before anything changes; event handlers and the connection stay as they are.
+   * @throws SimulatedVenueError StateMismatch for a state from a differently configured venue |
+   * InvalidState for a malformed state | Busy while events are being delivered
+   */
+  restore(state: SimulatedVenueState): void {
+    if (this.#dispatching || this.#queue.length !== 0) throw new SimulatedVenueError('Busy', 'cannot restore the simulated venue while it is delivering events');
+    const root = new StateReader('simulated venue state');
+    const r = root.record(state, ['format', 'config', 'nowNs', 'orderSeq', 'tradeSeq', 'cash', 'books', 'orders', 'pending', 'modelStates']);
+    if (r.format !== SIMULATED_VENUE_STATE_FORMAT) {
+      invalidState(root.where, `format is ${JSON.stringify(r.format)}, expected ${JSON.stringify(SIMULATED_VENUE_STATE_FORMAT)}`);
+    }
+    this.#checkConfig(r.config, root.at('config'));
+    const nowNs = root.at('nowNs').bigint(r.nowNs);
+    const orderSeq = root.at('orderSeq').int(r.orderSeq);
+    const tradeSeq = root.at('tradeSeq').int(r.tradeSeq);
+
+    const cashRead = root.at('cash');
+    const cashItems = cashRead.array(r.cash).map((m, i) => cashRead.at(i).money(m));
+    const currencies = [...this.#cash.keys()];
+    const got = cashItems.map((m) => m.currency);
+    if (got.join(',') !== currencies.join(',')) invalidState(cashRead.where, `currencies ${got.join(', ')} do not match this venue's ${currencies.join(', ')}`);
+
+    const books = new Map<string, Book>();
+    for (const inst of this.config.instruments) books.set(inst.id.symbol, emptyBook(inst));
+    const orders = new Map<string, SimOrder>();
+    const orderList: SimOrder[] = [];
+    const links: { o: SimOrder; sibling: string | undefined; read: StateReader }[] = [];
+    const ordersRead = root.at('orders');
+    const seqs = new Set<number>();
+    ordersRead.array(r.orders).forEach((item, i) => {
+      const read = ordersRead.at(i);
+      const o = this.#orderFromState(item, read, books, orders, orderSeq);
+      if (orders.has(o.clientOrderId)) invalidState(read.where, `duplicate clientOrderId ${o.clientOrderId}`);
+      if (seqs.has(o.seq)) invalidState(read.where, `duplicate seq ${o.seq}`);
+      seqs.add(o.seq);
+      orders.set(o.clientOrderId, o);
+      orderList.push(o);
+      links.push({ o, sibling: (item as Record<string, unknown>).sibling as string | undefined, read });
+    });
+    for (const { o, sibling, read } of links) {
+      if (sibling === undefined) continue;
+      const sib = orders.get(sibling);
+      if (sib === undefined || sib === o || sib.symbol !== o.symbol) invalidState(read.at('sibling').where, `${sibling} is not another order of ${o.symbol}`);
+      o.sibling = sib;
+    }
+
+    const booksRead = root.at('books');
+    const bookItems = booksRead.array(r.books);
+    if (bookItems.length !== books.size) invalidState(booksRead.where, `${bookItems.length} books, this venue has ${books.size}`);
+    bookItems.forEach((item, i) => {
+      const read = booksRead.at(i);
+      const br = read.record(item, ['symbol', 'working', 'lastBar', 'position', 'avgPx', 'capacityOnLastBar', 'capacityLeft']);
+      const symbol = read.at('symbol').string(br.symbol);
+      const b = books.get(symbol);
+      if (b === undefined) invalidState(read.at('symbol').where, `${symbol} is not one of this venue's instruments`);
+      const workRead = read.at('working');
+      b.working = workRead.array(br.working).map((id, j) => {
+        const o = orders.get(workRead.at(j).string(id));
+        if (o === undefined || o.book !== b) invalidState(workRead.at(j).where, `${String(id)} is not an order of ${symbol}`);
+        return o;
+      });
+      b.lastBar = br.lastBar === undefined ? undefined : barFromState(br.lastBar, read.at('lastBar'), symbol);
+      b.position = read.at('position').bigint(br.position);
+      b.avgPx = read.at('avgPx').bigint(br.avgPx);
+      const onLast = read.at('capacityOnLastBar').boolean(br.capacityOnLastBar);
+      const left = read.at('capacityLeft').optBigint(br.capacityLeft);
+      if (onLast && b.lastBar === undefined) invalidState(read.at('capacityOnLastBar').where, 'true without a last bar');
+      if (!onLast && left !== undefined) invalidState(read.at('capacityLeft').where, 'set although capacityOnLastBar is false');
+      if (onLast) {
+        b.capacityBar = b.lastBar;
+        b.capacityLeft = left;
+      }
+    });
+
+    const pendRead = root.at('pending');
+    const pending = pendRead.array(r.pending).map((id, j) => {
+      const o = orders.get(pendRead.at(j).string(id));
+      if (o === undefined) invalidState(pendRead.at(j).where, `unknown order ${String(id)}`);
+      return o;
+    });
+
+    const msRead = root.at('modelStates');
+    const ms = msRead.record(r.modelStates, MODEL_PARTS);
+    const stateful = MODEL_PARTS.filter((part) => isStatefulModel(this.config[part]));
+    for (const part of MODEL_PARTS) {
+      if (stateful.includes(part) !== Object.hasOwn(ms, part)) {
+        invalidState(msRead.at(part).where, stateful.includes(part) ? 'missing for a stateful model' : 'given for a model without state');
+      }
+    }
+    const undo: (() => void)[] = [];
+    try {
+      for (const part of stateful) {
+        const m = this.config[part] as unknown as StatefulModel;
+        const before = m.snapshotState();
+        msRead.at(part).wrap(() => m.restoreState(ms[part]));
+        undo.push(() => m.restoreState(before));
+      }
+    } catch (e) {
+      for (const u of undo.reverse()) u();
+      throw e;
+    }
+
+    for (const [symbol, b] of books) this.#books.set(symbol, b);
+    this.#orders.clear();
+    for (const [id, o] of orders) this.#orders.set(id, o);
+    this.#orderList.length = 0;
+    this.#orderList.push(...orderList);
+    this.#cash.clear();
+    for (const m of cashItems) this.#cash.set(m.currency, m);
+    this.#pending = pending;
+    this.#now = nowNs;
+    this.#seq = orderSeq;
+    this.#trades = tradeSeq;
+  }
+
+  #checkConfig(v: unknown, read: StateReader): void {
+    const c = read.record(v, ['name', 'accountType', 'fractional', 'instruments', 'startingBalances', 'models']);
+    const mine = configState(this.config);
+    const mismatch = (what: string, theirs: unknown, ours: unknown): never => {
+      throw new SimulatedVenueError(
+        'StateMismatch',
+        `the snapshot is from a differently configured venue: ${what} was ${JSON.stringify(theirs, bigintText)}, this venue has ${JSON.stringify(ours, bigintText)}`,
+      );
+    };
+    if (c.name !== mine.name) mismatch('name', c.name, mine.name);
+    if (c.accountType !== mine.accountType) mismatch('accountType', c.accountType, mine.accountType);
+    if (c.fractional !== mine.fractional) mismatch('fractional', c.fractional, mine.fractional);
+    const insts = read.at('instruments').array(c.instruments);
+    if (insts.join('\n') !== mine.instruments.join('\n')) mismatch('instruments', insts, mine.instruments);
+    const balRead = read.at('startingBalances');
+    const bals = balRead.array(c.startingBalances).map((m, i) => balRead.at(i).money(m).toString());
+    const myBals = this.config.startingBalances.map((m) => m.toString());
+    if (bals.join(',') !== myBals.join(',')) mismatch('startingBalances', bals, myBals);
+    const models = read.at('models').record(c.models, MODEL_PARTS);
+    for (const part of MODEL_PARTS) if (models[part] !== mine.models[part]) mismatch(part, models[part], mine.models[part]);
+  }
+
+  #orderFromState(v: unknown, read: StateReader, books: ReadonlyMap<string, Book>, orders: ReadonlyMap<string, SimOrder>, orderSeq: number): SimOrder {
+    const r = read.record(v, ORDER_KEYS);
+    const f = (k: keyof SimulatedOrderState): StateReader => read.at(k);
+    const symbol = f('symbol').string(r.symbol);
+    const status = f('status').oneOf(r.status, STATUSES);
+    const book = books.get(symbol);
+    if (book === undefined && status !== 'rejected') invalidState(f('status').where, `${status} order for ${symbol}, which is not one of this venue's instruments`);
+    const seq = f('seq').int(r.seq, 1);
+    if (seq > orderSeq) invalidState(f('seq').where, `${seq} exceeds orderSeq ${orderSeq}`);
+    let parent: SimOrder | undefined;
+    if (r.parent !== undefined) {
+      const pid = f('parent').string(r.parent);
+      parent = orders.get(pid);
+      if (parent === undefined || parent.symbol !== symbol) invalidState(f('parent').where, `${pid} is not an earlier order of ${symbol}`);
+    }
+    let bracket: { tp: bigint; sl: bigint } | undefined;
+    if (r.bracket !== undefined) {
+      const br = f('bracket').record(r.bracket, ['tp', 'sl']);
+      bracket = { tp: f('bracket').at('tp').bigint(br.tp), sl: f('bracket').at('sl').bigint(br.sl) };
+    }
+    if (r.sibling !== undefined) f('sibling').string(r.sibling);
+    const pp = f('pp').precision(r.pp);
+    const sp = f('sp').precision(r.sp);
+    if (book !== undefined && (pp !== book.pp || sp !== book.sp)) invalidState(read.where, `precisions ${pp}/${sp} differ from ${symbol}'s ${book.pp}/${book.sp}`);
+    return {
+      seq,
+      clientOrderId: f('clientOrderId').string(r.clientOrderId) as ClientOrderId,
+      venueOrderId: f('venueOrderId').string(r.venueOrderId) as VenueOrderId,
+      symbol,
+      side: f('side').oneOf(r.side, ['Buy', 'Sell']),
+      type: f('type').oneOf(r.type, ['Market', 'Limit', 'Stop', 'StopLimit']),
+      tif: f('tif').oneOf(r.tif, ['GTC', 'IOC', 'FOK', 'DAY']),
+      book,
+      pp,
+      sp,
+      qty: f('qty').bigint(r.qty),
+      limit: f('limit').optBigint(r.limit),
+      stop: f('stop').optBigint(r.stop),
+      filled: f('filled').bigint(r.filled),
+      notional: f('notional').bigint(r.notional),
+      commission: f('commission').money(r.commission),
+      status,
+      arrivalNs: f('arrivalNs').bigint(r.arrivalNs),
+      triggered: f('triggered').boolean(r.triggered),
+      reduceOnly: f('reduceOnly').boolean(r.reduceOnly),
+      bracket,
+      parent,
+      sibling: undefined,
+      day: f('day').optString(r.day),
+      tsLast: f('tsLast').bigint(r.tsLast),
+      budget: f('budget').optMoney(r.budget),
+    };
   }
 
   #report(o: SimOrder): OrderReport {
@@ -961,6 +1385,43 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.tsLast = now;
     this.#emitModified(o, now);
   }
+}
+
+function bigintText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+function barState(b: Bar): Bar {
+  return {
+    symbol: b.symbol,
+    timeframe: b.timeframe,
+    openTimeNs: b.openTimeNs,
+    closeTimeNs: b.closeTimeNs,
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    volume: b.volume,
+  };
+}
+
+function barFromState(v: unknown, read: StateReader, symbol: string): Bar {
+  const r = read.record(v, ['symbol', 'timeframe', 'openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume']);
+  if (r.symbol !== symbol) invalidState(read.at('symbol').where, `${JSON.stringify(r.symbol)} is not the book's symbol ${symbol}`);
+  const bar: Bar = {
+    symbol,
+    timeframe: read.at('timeframe').oneOf(r.timeframe, TIMEFRAMES),
+    openTimeNs: read.at('openTimeNs').bigint(r.openTimeNs),
+    closeTimeNs: read.at('closeTimeNs').bigint(r.closeTimeNs),
+    open: read.at('open').finite(r.open),
+    high: read.at('high').finite(r.high),
+    low: read.at('low').finite(r.low),
+    close: read.at('close').finite(r.close),
+    volume: read.at('volume').finite(r.volume),
+  };
+  const problem = barProblem(bar.open, bar.high, bar.low, bar.close, bar.volume);
+  if (problem !== undefined) invalidState(read.where, problem);
+  return Object.freeze(bar);
 }
 
 function notConnected(what: string): SimulatedVenueError {
