@@ -75,7 +75,7 @@ function builderOf(v: Variant): SimulatedVenueBuilder {
 }
 
 const round = (x: number, tick: number): number => Math.max(tick, Math.round(x / tick) * tick);
-const fmt = (x: number, tick: number): string => round(x, tick).toFixed(tick < 0.05 ? 2 : 2);
+const fmt = (x: number, tick: number): string => round(x, tick).toFixed(2);
 
 /** A script that depends only on the seed (never on what the venue did), so two runs get the same inputs. */
 function scriptOf(rng: Rng): Step[] {
