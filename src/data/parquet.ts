@@ -285,18 +285,17 @@ export function barFileSummary(bytes: Uint8Array, where: string): { rows: number
 
 /**
  * Fast path for files this store writes (one row group, one uncompressed PLAIN page per REQUIRED
- * column, no dictionary): the values are the last 8*n bytes of each column chunk, copied straight into
- * the typed arrays. Returns false (use hyparquet) for anything else.
+ * column, no dictionary): the values are the last 8*n bytes of each column chunk, copied once into
+ * fresh typed arrays (one copy each). Returns undefined (use hyparquet) for anything else.
  */
-function decodePlainFast(bytes: Uint8Array, md: FileMetaData, out: BarColumns): boolean {
-  const n = out.length;
-  if (kv(md, LAYOUT_KEY) !== LAYOUT_PLAIN) return false;
-  if (md.row_groups.length !== 1) return n === 0 && md.row_groups.length === 0;
+function decodePlainFast(bytes: Uint8Array, md: FileMetaData, symbol: string, timeframe: Timeframe, n: number): BarColumns | undefined {
+  if (kv(md, LAYOUT_KEY) !== LAYOUT_PLAIN) return undefined;
+  if (md.row_groups.length !== 1) return n === 0 && md.row_groups.length === 0 ? allocColumns(symbol, timeframe, 0) : undefined;
   const rg = md.row_groups[0] as FileMetaData['row_groups'][number];
   const found = new Map<string, { start: number; end: number }>();
   for (const col of rg.columns) {
     const m = col.meta_data;
-    if (m === undefined) return false;
+    if (m === undefined) return undefined;
     const name = m.path_in_schema.join('.');
     const wantType = name.endsWith('_ns') ? 'INT64' : 'DOUBLE';
     if (
@@ -307,34 +306,35 @@ function decodePlainFast(bytes: Uint8Array, md: FileMetaData, out: BarColumns): 
       Number(m.num_values) !== n ||
       m.total_compressed_size !== m.total_uncompressed_size
     ) {
-      if ((FAST_TARGETS as readonly string[]).includes(name)) return false;
+      if ((FAST_TARGETS as readonly string[]).includes(name)) return undefined;
       continue;
     }
     const start = Number(m.data_page_offset);
     const end = start + Number(m.total_compressed_size);
     // one page: the chunk is a page header (tens of bytes) followed by the n values
-    if (end > bytes.byteLength || end - start <= 8 * n || end - start > 8 * n + 256) return false;
+    if (end > bytes.byteLength || end - start <= 8 * n || end - start > 8 * n + 256) return undefined;
     found.set(name, { start: end - 8 * n, end });
   }
-  for (const name of FAST_TARGETS) if (!found.has(name)) return false;
+  for (const name of FAST_TARGETS) if (!found.has(name)) return undefined;
   const schema = md.schema.filter((e) => (FAST_TARGETS as readonly string[]).includes(e.name));
-  if (schema.some((e) => e.repetition_type !== 'REQUIRED')) return false;
-  for (const name of FAST_TARGETS) {
+  if (schema.some((e) => e.repetition_type !== 'REQUIRED')) return undefined;
+  const view = (name: string): ArrayBuffer => {
     const { start, end } = found.get(name) as { start: number; end: number };
-    // copy into a fresh, aligned buffer; typed-array views need 8-byte alignment
-    const raw = Uint8Array.prototype.slice.call(bytes, start, end).buffer;
-    switch (name) {
-      case 'open_time_ns':
-        out.openTimeNs.set(new BigInt64Array(raw));
-        break;
-      case 'close_time_ns':
-        out.closeTimeNs.set(new BigInt64Array(raw));
-        break;
-      default:
-        out[name].set(new Float64Array(raw));
-    }
-  }
-  return true;
+    // one copy into a fresh, aligned buffer (typed-array views need 8-byte alignment)
+    return Uint8Array.prototype.slice.call(bytes, start, end).buffer as ArrayBuffer;
+  };
+  return {
+    symbol,
+    timeframe,
+    length: n,
+    openTimeNs: new BigInt64Array(view('open_time_ns')),
+    closeTimeNs: new BigInt64Array(view('close_time_ns')),
+    open: new Float64Array(view('open')),
+    high: new Float64Array(view('high')),
+    low: new Float64Array(view('low')),
+    close: new Float64Array(view('close')),
+    volume: new Float64Array(view('volume')),
+  };
 }
 
 /**
@@ -353,8 +353,10 @@ export async function decodeBarsParquet(bytes: Uint8Array, where: string, fallba
     throw new DataError('StoreCorrupt', `${where} has an unknown timeframe ${JSON.stringify(tfText)}`, { cause: e });
   }
   const n = Number(md.num_rows);
-  const out = allocColumns(kv(md, 'symbol') ?? fallback.symbol, timeframe, n);
-  if (decodePlainFast(bytes, md, out)) return out;
+  const symbol = kv(md, 'symbol') ?? fallback.symbol;
+  const fast = decodePlainFast(bytes, md, symbol, timeframe, n);
+  if (fast !== undefined) return fast;
+  const out = allocColumns(symbol, timeframe, n);
   const seen = new Map<string, number>();
   try {
     await parquetRead({
