@@ -711,15 +711,12 @@ export class Portfolio {
     const aggregates: [string, string, string][] = [];
     for (const [c, a] of this.#aggregates) aggregates.push([c, formatDecimal(a.netR, a.netP), formatDecimal(a.grossR, a.grossP)]);
     const n = this.#fills.size;
-    const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), symbols: new Array<string>(n), quantities: new Array<string>(n), prices: new Array<string>(n), fees: new Array<string>(n), feeCurrencies: new Array<string>(n) };
+    const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), data: new Array<string>(n) };
     let i = 0;
+    // a fill's text never changes, so checkpoints after the first reuse it
     for (const [id, k] of this.#fills) {
       fills.ids[i] = id;
-      fills.symbols[i] = k.symbol;
-      fills.quantities[i] = formatDecimal(k.qR, k.qP);
-      fills.prices[i] = k.price.toString();
-      fills.fees[i] = k.fee.toString();
-      fills.feeCurrencies[i] = k.feeCurrency;
+      fills.data[i] = k.text ??= `${formatDecimal(k.qR, k.qP)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`;
       i++;
     }
     return {
@@ -878,20 +875,26 @@ export class Portfolio {
     const f = r.obj(s.fills, `${path}.fills`, FILL_KEYS);
     const ids = r.arr(f.ids, `${path}.fills.ids`);
     const n = ids.length;
-    const cols = FILL_KEYS.map((k) => r.arrOf(f[k], `${path}.fills.${k}`, n));
-    const [, symbols, quantities, prices, fees, feeCurrencies] = cols as [unknown[], unknown[], unknown[], unknown[], unknown[], unknown[]];
+    const data = r.arrOf(f.data, `${path}.fills.data`, n);
     const fills = new Map<string, FillKey>();
     for (let i = 0; i < n; i++) {
       const id = r.str(ids[i], `${path}.fills.ids[${i}]`);
       if (fills.has(id)) r.fail(`${path}.fills.ids[${i}]`, `fill id ${JSON.stringify(id)} appears twice`);
-      const symbol = r.str(symbols[i], `${path}.fills.symbols[${i}]`);
-      const [qR, qP] = r.dec(quantities[i], `${path}.fills.quantities[${i}]`);
-      if (qR === 0n) r.fail(`${path}.fills.quantities[${i}]`, 'a fill quantity cannot be zero');
-      const [pR, pP] = r.dec(prices[i], `${path}.fills.prices[${i}]`);
-      if (pR <= 0n) r.fail(`${path}.fills.prices[${i}]`, `a fill price must be positive, got ${formatDecimal(pR, pP)}`);
-      const [feeR, feeP] = r.dec(fees[i], `${path}.fills.fees[${i}]`);
-      const feeCurrency = stateCurrency(r, feeCurrencies[i], `${path}.fills.feeCurrencies[${i}]`);
-      fills.set(id, new FillKey(symbol, qR, qP, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency));
+      const dp = `${path}.fills.data[${i}]`;
+      const text = r.str(data[i], dp);
+      const parts = text.split(' ', 4);
+      const head = parts.join(' ').length + 1;
+      if (parts.length < 4 || head >= text.length) r.fail(dp, `expected "quantity price fee feeCurrency symbol", got ${JSON.stringify(text)}`);
+      const symbol = text.slice(head);
+      const [qR, qP] = r.dec(parts[0], `${dp} quantity`);
+      if (qR === 0n) r.fail(dp, 'a fill quantity cannot be zero');
+      const [pR, pP] = r.dec(parts[1], `${dp} price`);
+      if (pR <= 0n) r.fail(dp, `a fill price must be positive, got ${formatDecimal(pR, pP)}`);
+      const [feeR, feeP] = r.dec(parts[2], `${dp} fee`);
+      const feeCurrency = stateCurrency(r, parts[3], `${dp} feeCurrency`);
+      const key = new FillKey(symbol, qR, qP, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency);
+      key.text = text;
+      fills.set(id, key);
     }
     return new BuiltPortfolio(this, cash, positions, aggregates, fills, openCount);
   }
@@ -946,16 +949,11 @@ export interface PositionStateSnapshot {
   updatedAt: bigint;
 }
 
-/** Applied fills inside PortfolioState, column by column (one entry per fill, in the order applied). */
+/** Applied fills inside PortfolioState, in the order applied: ids, and per fill its data as text. */
 export interface AppliedFillsSnapshot {
   ids: string[];
-  symbols: string[];
-  /** Signed quantities. */
-  quantities: string[];
-  /** Prices, quote currency. */
-  prices: string[];
-  fees: string[];
-  feeCurrencies: string[];
+  /** `"<signed quantity> <price> <fee> <fee currency> <symbol>"` (the symbol last: it may hold spaces). */
+  data: string[];
 }
 
 /** Plain state of a Portfolio (Portfolio.snapshot / restore); no class instances, so a checkpoint codec can store it. */
@@ -976,7 +974,7 @@ export interface PortfolioState {
 
 const PORTFOLIO_KEYS = ['version', 'accountType', 'defaultQuoteCurrency', 'baseCurrency', 'instruments', 'cash', 'positions', 'aggregates', 'fills'] as const;
 const POSITION_KEYS = ['symbol', 'quote', 'quantity', 'basis', 'realizedPnl', 'pxPrecision', 'traded', 'mark', 'value', 'updatedAt'] as const;
-const FILL_KEYS = ['ids', 'symbols', 'quantities', 'prices', 'fees', 'feeCurrencies'] as const;
+const FILL_KEYS = ['ids', 'data'] as const;
 
 function stateCurrency(r: StateReader, v: unknown, path: string): string {
   const s = r.str(v, path);
@@ -1012,6 +1010,8 @@ function signatureOf(symbol: string, qty: string, price: Decimal, fee: Decimal, 
 
 /** What identifies an applied fill's data (a replay with equal data is a no-op, other data is refused). */
 class FillKey {
+  /** The snapshot text, built on the first snapshot. */
+  text: string | undefined = undefined;
   constructor(
     readonly symbol: string,
     readonly qR: bigint,

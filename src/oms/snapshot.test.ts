@@ -300,7 +300,7 @@ describe('OrderManager snapshot/restore', () => {
       ['BTC-USDT', '-0.600', null],
       ['SPY', '0', '401.10'],
     ]);
-    expect(s.portfolio.fills).toEqual({ ids: ['n-1'], symbols: ['BTC-USDT'], quantities: ['-0.600'], prices: ['99.5'], fees: ['0.01'], feeCurrencies: ['USDT'] });
+    expect(s.portfolio.fills).toEqual({ ids: ['n-1'], data: ['-0.600 99.5 0.01 USDT BTC-USDT'] });
   });
 });
 
@@ -343,7 +343,9 @@ describe('restore refuses a malformed state with RecoveryFailed and changes noth
     ['key not recorded', (s) => s.idempotencyKeys.pop(), 'state.active[0].idempotencyKey: "key-a" is not among state.idempotencyKeys'],
     ['unknown fill', (s) => (s.fillOrders.fillIds[0] = 'zz'), 'state.fillOrders.fillIds[0]: fill "zz" is not among the portfolio\'s applied fills'],
     ['fill of an unknown order', (s) => (s.fillOrders.orderIds[0] = 'nope'), 'state.fillOrders.orderIds[0]: order nope of fill "fa" is unknown'],
-    ['ragged fill columns', (s) => s.portfolio.fills.prices.pop(), 'state.portfolio.fills.prices: expected 2 elements, got 1'],
+    ['ragged fill columns', (s) => s.portfolio.fills.data.pop(), 'state.portfolio.fills.data: expected 2 elements, got 1'],
+    ['bad fill data', (s) => (s.portfolio.fills.data[1] = '1 50 0 USD'), 'state.portfolio.fills.data[1]: expected "quantity price fee feeCurrency symbol", got "1 50 0 USD"'],
+    ['zero fill price', (s) => (s.portfolio.fills.data[1] = '1 0.0 0 USD SPY'), 'state.portfolio.fills.data[1]: a fill price must be positive, got 0.0'],
     ['other account type', (s) => ((s.portfolio as { accountType: string }).accountType = 'margin'), 'state.portfolio.accountType: state is for a "margin" account but this portfolio is "cash"'],
     ['other instruments', (s) => (s.portfolio.instruments = []), 'state.portfolio.instruments: state has none but this portfolio has AAPL.XNAS (USD)'],
     ['other quote default', (s) => (s.portfolio.defaultQuoteCurrency = 'EUR'), 'state.portfolio.defaultQuoteCurrency: state has "EUR" but this portfolio has "USD"'],
@@ -383,5 +385,17 @@ describe('restore refuses a malformed state with RecoveryFailed and changes noth
     expect(q.cash).toEqual({ USD: '10' });
     expect(q.equity('USD').toString()).toBe('10');
     expect(() => q.swapIn(p.checkState(p.snapshot()))).toThrowError('[RecoveryFailed] Portfolio swapIn: the state was not checked by this portfolio');
+  });
+
+  it('keeps fill dedupe across a restore, for symbols with spaces too', () => {
+    const p = new Portfolio({ accountType: 'margin', defaultQuoteCurrency: 'USD' });
+    const fill = { fillId: 'x 1', symbol: 'MY SYM 2', side: 'Sell' as const, price: '12.50', quantity: '3', fee: '0.1' };
+    expect(p.applyFill(fill)).toBe(true);
+    const q = new Portfolio({ accountType: 'margin', defaultQuoteCurrency: 'USD' });
+    q.restore(roundTrip(p.snapshot() as unknown as OrderManagerState) as unknown as PortfolioState);
+    expect(q.applyFill(fill)).toBe(false);
+    expect(() => q.applyFill({ ...fill, fee: '0.2' })).toThrowError('[Portfolio] fill x 1 was already applied with different data (MY SYM 2|-3|12.50|0.1|USD vs MY SYM 2|-3|12.50|0.2|USD)');
+    expect(q.position('MY SYM 2')?.toDict()).toEqual(p.position('MY SYM 2')?.toDict());
+    expect(q.cash).toEqual({ USD: '37.40' });
   });
 });
