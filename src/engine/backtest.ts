@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify as toToml } from 'smol-toml';
 import { TestClock } from '../core/clock.js';
@@ -40,6 +40,7 @@ import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
 import { JsonlLogger } from './logger.js';
 import { StateStore } from './state/store.js';
+import { StateError } from './state/errors.js';
 import { configHash } from './state/codec.js';
 
 /**
@@ -48,6 +49,7 @@ import { configHash } from './state/codec.js';
  * so callers that reuse bar objects must alternate two per symbol.
  */
 export function stepBar(clock: TestClock, venue: SimulatedVenue, engine: Engine, bar: MutableBar & { timeframe: Timeframe }): void {
+  engine.beforeBar(bar.closeTimeNs);
   if (bar.openTimeNs > clock.now()) clock.advanceTo(bar.openTimeNs);
   venue.onBar(bar as unknown as Bar);
   if (bar.closeTimeNs > clock.now()) clock.advanceTo(bar.closeTimeNs);
@@ -65,6 +67,10 @@ export interface BacktestOptions {
   hooks?: EngineHooks;
   /** Keep candles for the report for at most this many symbols (default 4). */
   reportSymbols?: number;
+  /** Continue the run in `runDir` from its last checkpoint (its process died). */
+  resume?: boolean;
+  /** Test hook: after this many bars the process kills itself (SIGKILL), no cleanup. */
+  haltAfter?: number;
 }
 
 /** Candle columns kept for the report. */
@@ -185,7 +191,7 @@ function tradeCsv(trades: readonly TradeRecord[]): string {
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const { config, strategy, runDir } = options;
   mkdirSync(runDir, { recursive: true });
-  writeAtomic(join(runDir, 'config.toml'), toToml(config as unknown as Record<string, unknown>));
+  if (options.resume !== true) writeAtomic(join(runDir, 'config.toml'), toToml(config as unknown as Record<string, unknown>));
   {
     const range = {
       ...(config.data.from === undefined ? {} : { fromNs: parseIsoInstant(config.data.from) }),
@@ -240,7 +246,19 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     const recorder = new BarRecorder(new BarStore(runDir, { fsync: false }));
     const tfOf = new Map<string, Timeframe>(symbols.map((s, i) => [s, timeframes[i] ?? '1m']));
     // state.sqlite: order intents before sending, fills, checkpoints and the audit trail
-    const state = StateStore.open(join(runDir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
+    const resume = options.resume === true;
+    const state = StateStore.open(join(runDir, 'state.sqlite'), { configHash: configHash(config), create: !resume, createdNs: 0n, durability: 'process' });
+    const checkpoint = resume ? state.loadCheckpoint() : undefined;
+    if (resume && checkpoint === undefined) {
+      state.close();
+      throw new StateError('CheckpointMissing', `${runDir}/state.sqlite has no checkpoint to resume from (the run died before its first one): start it again`);
+    }
+    const saved = checkpoint?.state as { engine?: Record<string, unknown>; venue?: unknown } | undefined;
+    if (saved !== undefined && (saved.engine === undefined || saved.venue === undefined)) {
+      state.close();
+      throw new StateError('CheckpointCorrupt', `${runDir}/state.sqlite: the last checkpoint lacks the engine or venue state`);
+    }
+    if (saved !== undefined) venue.restore(saved.venue as never);
     const engine = new Engine({
       config,
       state,
@@ -252,10 +270,35 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       calendarFor: calendarOf(config, timeframe),
       logger,
       rawBars: {
-        append: (symbol, o, c, op, h, l, cl, v) => recorder.append(symbol, tfOf.get(symbol) ?? '1m', o, c, op, h, l, cl, v),
+        append: (symbol, o, c, op, h, l, cl, v) => {
+          const until = recordedUntil.get(symbol);
+          if (until === undefined || o > until) recorder.append(symbol, tfOf.get(symbol) ?? '1m', o, c, op, h, l, cl, v);
+        },
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+      checkpointExtras: () => ({ venue: venue.snapshot() }),
     });
+    if (saved !== undefined && checkpoint !== undefined) {
+      engine.restore(saved.engine as Record<string, unknown>);
+      clock.advanceTo(checkpoint.tsNs);
+    }
+    // bars replayed before the checkpoint are skipped; the raw-bar store only gets those it lacks
+    const skip = checkpoint?.barCount ?? 0;
+    const runStore = new BarStore(runDir);
+    const recordedUntil = new Map<string, bigint>();
+    if (resume) {
+      // temp files of writes the dead process never renamed: never part of the store, removed
+      for (const sym of symbols) {
+        const d = join(runDir, 'bars', sym);
+        if (!existsSync(d)) continue;
+        for (const f of readdirSync(d)) if (/^\..+\.parquet\.[a-z]+-\d+-\d+$/.test(f)) rmSync(join(d, f), { force: true });
+      }
+      for (const sym of symbols) {
+        const days = runStore.days(sym);
+        const last = days.length === 0 ? undefined : runStore.daySummary(sym, days[days.length - 1] as string)?.lastOpenTimeNs;
+        if (last !== undefined) recordedUntil.set(sym, last);
+      }
+    }
 
     // report candles for the first few symbols
     const keep = Math.min(options.reportSymbols ?? 4, symbols.length);
@@ -268,7 +311,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     });
     const flip = new Uint8Array(symbols.length);
     let done = 0;
-    await engine.reconcile('startup');
+    let seen = 0;
+    await engine.reconcile(resume ? 'resume' : 'startup');
+    const haltAfter = options.haltAfter;
     const t0 = process.hrtime.bigint();
     for await (const batch of source) {
       const n = batch.length;
@@ -279,6 +324,23 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         const bar = pair[flip[k] as number] as MutableBar & { timeframe: Timeframe };
         flip[k] = 1 - (flip[k] as number);
         const open = batch.openTimeNs[i] as bigint;
+        if (seen < skip) {
+          seen++;
+          if (k < keep) {
+            const cp = candleParts[k] as (typeof candleParts)[number];
+            cp.t.push(open);
+            cp.o.push(batch.open[i] as number);
+            cp.h.push(batch.high[i] as number);
+            cp.l.push(batch.low[i] as number);
+            cp.c.push(batch.close[i] as number);
+          }
+          const sym = symbols[k] as string;
+          const until = recordedUntil.get(sym);
+          if (until !== undefined && open <= until) continue;
+          recorder.append(sym, tfOf.get(sym) ?? '1m', open, batch.closeTimeNs[i] as bigint, batch.open[i] as number, batch.high[i] as number, batch.low[i] as number, batch.close[i] as number, batch.volume[i] as number);
+          continue;
+        }
+        seen++;
         bar.openTimeNs = open;
         bar.closeTimeNs = batch.closeTimeNs[i] as bigint;
         bar.open = batch.open[i] as number;
@@ -288,6 +350,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         bar.volume = batch.volume[i] as number;
         stepBar(clock, venue, engine, bar);
         if (engine.reconcileDue) await engine.reconcile('periodic');
+        if (haltAfter !== undefined && engine.barCount >= haltAfter) process.kill(process.pid, 'SIGKILL');
         if (k < keep) {
           const cp = candleParts[k]!;
           cp.t.push(open);
@@ -329,7 +392,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       total_return: exact.toNumber() / cash.toNumber() - 1,
       halted: engine.halted ?? null,
       corrections: engine.corrections,
-      audit_entries: engine.audit.size,
     };
     const summaryText = `${JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
     writeAtomic(join(runDir, 'summary.json'), summaryText);

@@ -7,7 +7,8 @@ import { Money } from '../core/money.js';
 import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
-import { OrderManager, seededUuid } from '../oms/manager.js';
+import { OrderManager } from '../oms/manager.js';
+import { createHash } from 'node:crypto';
 import { marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
 import { DefaultRiskEngine } from '../risk/engine.js';
@@ -26,6 +27,7 @@ import { SymbolIndicators } from './symbol-indicators.js';
 import { AuditTrail } from '../compliance/trail.js';
 import { OrderTracker, causeOfVenueEvent, engineEventOf, isTerminalEngineState, type OrderTransition } from '../execution/order-states.js';
 import type { StateStore } from './state/store.js';
+import { SeriesStore } from './state/series.js';
 
 /** Error codes of the engine. */
 export type EngineErrorCode = 'EngineHalted' | 'UnknownSymbol' | 'InvalidState' | 'ConfigInvalid';
@@ -67,6 +69,8 @@ export interface EngineDeps {
   hooks?: EngineHooks;
   /** state.sqlite: order intents written before sending, fills, checkpoints; the audit trail shares it. */
   state?: StateStore;
+  /** More state for each checkpoint, e.g. a backtest's in-process venue. */
+  checkpointExtras?: () => Record<string, unknown>;
 }
 
 /** What one reconciliation found and did. */
@@ -264,7 +268,8 @@ export class Engine {
       cfg.risk.max_total_exposure !== undefined || cfg.risk.max_leverage !== undefined || cfg.risk.max_concentration !== undefined || cfg.risk.max_position_per_instrument !== undefined;
     this.oms = new OrderManager({
       clock: deps.clock,
-      idGenerator: seededUuid(deps.rng.fork('oms')),
+      // deterministic, restart-stable client order ids: a function of the run seed and the order's cause
+      idGenerator: () => this.#takeClientId(),
       portfolio: {
         accountType: cfg.engine.long_only ? 'cash' : 'margin',
         defaultQuoteCurrency: cfg.run.currency,
@@ -324,17 +329,32 @@ export class Engine {
     this.#log.log('error', 'engine-halted', { reason, tsNs: this.#clock.now() });
   }
 
+  /**
+   * Called by the driver before anything (the venue included) sees a bar closing at `closeTimeNs`: when it
+   * starts a new bar time, the previous one is complete and a due checkpoint is written, so engine and an
+   * in-process venue are captured at the same moment. `onBar` calls it too, so a driver may skip it.
+   */
+  beforeBar(closeTimeNs: bigint): void {
+    if (closeTimeNs === this.#lastStepT) return;
+    if (this.#steps > 0 && this.#steps % this.#checkpointEvery === 0 && this.#checkpointedStep !== this.#steps) {
+      this.#checkpointedStep = this.#steps;
+      this.#deps.hooks?.checkpoint?.(this, this.#steps);
+      this.checkpoint();
+    }
+  }
+
   /** The heartbeat: runs the whole pipeline for one bar. The view is only read during the call. */
   onBar(bar: BarView): void {
     const st = this.#symbolState(bar.symbol);
     // 1. raw bar first
     this.#deps.rawBars?.append(bar.symbol, bar.openTimeNs, bar.closeTimeNs, bar.open, bar.high, bar.low, bar.close, bar.volume);
-    this.#bars++;
     if (bar.closeTimeNs !== this.#lastStepT) {
+      this.beforeBar(bar.closeTimeNs);
       this.#lastStepT = bar.closeTimeNs;
       this.#steps++;
       this.#stepStarted = true;
     }
+    this.#bars++;
     st.index++;
     (bar as { index: number }).index = st.index;
     // 2. indicators (vwap re-anchored at each session open)
@@ -393,16 +413,13 @@ export class Engine {
   }
 
   #stepStarted = false;
+  #checkpointedStep = -1;
 
   #afterBar(): void {
     if (!this.#stepStarted) return;
     this.#stepStarted = false;
     const n = this.#steps;
     if (n % this.#reconcileEvery === 0) this.#deps.hooks?.reconcile?.(this, n);
-    if (n % this.#checkpointEvery === 0) {
-      this.#deps.hooks?.checkpoint?.(this, n);
-      this.checkpoint();
-    }
   }
 
   /** True when the driver should reconcile after this bar (every `engine.reconcile_every` bar times). */
@@ -415,8 +432,20 @@ export class Engine {
   checkpoint(): void {
     const store = this.#state;
     if (store === undefined) return;
-    store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#clock.now(), state: this.snapshot(), audit: this.#audit.head() });
+    const series = (this.#series ??= new SeriesStore(store.db));
+    store.transaction(() => {
+      series.appendEquity(this.#eqTime, this.#eqValue, this.#eqExposure, this.#eqPersisted, this.#eqLen);
+      series.appendTrades(this.#closedTrades.slice(this.#tradesPersisted));
+      const state = { engine: this.snapshot(), ...(this.#deps.checkpointExtras?.() ?? {}) };
+      store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#lastStepT, state, audit: this.#audit.head() });
+    });
+    // the last point may still change while its bar time goes on: it is rewritten next time
+    this.#eqPersisted = Math.max(0, this.#eqLen - 1);
+    this.#tradesPersisted = this.#closedTrades.length;
   }
+  #series: SeriesStore | undefined;
+  #eqPersisted = 0;
+  #tradesPersisted = 0;
 
   #nextAnchor(st: SymbolState, t: bigint): bigint {
     const cal = st.calendar;
@@ -517,7 +546,24 @@ export class Engine {
     if (st.trade !== undefined && st.exitOrder === undefined) this.#exit(st, 'eod-liquidation', close);
   }
 
+  #nextClientId: string | undefined;
+
+  #takeClientId(): string {
+    const id = this.#nextClientId;
+    if (id === undefined) throw new EngineError('InvalidState', 'an OMS order id was requested outside #send');
+    this.#nextClientId = undefined;
+    return id;
+  }
+
+  /** A UUID-shaped id from sha256(seed, symbol, bar index, purpose, trade id): the same order always gets the same id. */
+  #clientIdFor(st: SymbolState, purpose: Purpose): string {
+    const tradeId = st.trade?.id ?? this.#nextTradeId;
+    const h = createHash('sha256').update(`${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  }
+
   #send(st: SymbolState, order: Order, purpose: Purpose, reason: string): ClientOrderId | undefined {
+    this.#nextClientId = this.#clientIdFor(st, purpose);
     const id = this.oms.submit(order) as ClientOrderId;
     const notional = order.notional === undefined ? undefined : Money.of(order.notional, this.#currency);
     const request: OrderRequest = {
@@ -533,7 +579,7 @@ export class Engine {
     this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose, side: order.side, reason });
     // the intent is durable before the venue hears of the order: a restart can always ask the venue about it
     this.#tracker.open(id);
-    this.#state?.recordIntent({
+    this.#recordIntent({
       clientOrderId: id,
       symbol: st.symbol,
       side: order.side,
@@ -551,6 +597,31 @@ export class Engine {
     this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
     return id;
   }
+
+  /**
+   * Writes the intent before the venue hears of the order. After a resume, the same deterministic id may
+   * already be stored from the crashed run's bars past the checkpoint: the checkpointed venue never saw it
+   * (a backtest venue is restored with the engine), so it is reused when it describes the same order; any
+   * other clash is state the engine does not understand, and it halts.
+   */
+  #recordIntent(intent: Parameters<StateStore['recordIntent']>[0]): void {
+    const store = this.#state;
+    if (store === undefined) return;
+    try {
+      store.recordIntent(intent);
+    } catch (e) {
+      if (!(e instanceof AxonError) || e.code !== 'DuplicateIntent' || !this.#resumed) throw e;
+      const old = store.intents().find((i) => i.clientOrderId === intent.clientOrderId);
+      if (old === undefined || old.symbol !== intent.symbol || old.side !== intent.side || old.quantity !== intent.quantity || old.purpose !== intent.purpose) {
+        this.halt(`intent ${intent.clientOrderId} clashes with a stored one after resume`);
+        throw e;
+      }
+      store.setIntentStatus(intent.clientOrderId, 'PENDING', intent.createdNs);
+      this.#audit.append({ kind: 'intent', subject: intent.clientOrderId, reason: 'intent from the crashed run past the checkpoint, re-sent after resume' });
+    }
+  }
+
+  #resumed = false;
 
   #onTransition(t: OrderTransition): void {
     this.#audit.append({ kind: 'transition', subject: t.clientOrderId, fromState: t.from, toState: t.to, reason: t.reason, event: t.cause });
@@ -713,7 +784,9 @@ export class Engine {
     this.#cashF = this.oms.portfolio.cashBalance(this.#currency).toNumber();
     let eq = this.#cashF;
     let gross = 0;
-    for (const h of this.#held) {
+    // first-seen symbol order, not position-opening order: a restored engine sums in the same order
+    for (const h of this.#symbols.values()) {
+      if (h.qtyF === 0) continue;
       const v = h.qtyF * h.lastClose;
       eq += v;
       gross += Math.abs(v);
@@ -771,12 +844,14 @@ export class Engine {
    * The equity curve is not included (it grows with the run; a later step stores it incrementally).
    */
   snapshot(): Record<string, unknown> {
-    const symbols: Record<string, unknown> = {};
+    const symbols: Record<string, unknown>[] = [];
     for (const st of this.#symbols.values()) {
       const t = st.trade;
-      symbols[st.symbol] = {
+      symbols.push({
+        symbol: st.symbol,
         index: st.index,
         lastClose: st.lastClose,
+        markedClose: st.markedClose,
         qtyF: st.qtyF,
         nextAnchorNs: st.nextAnchorNs,
         entryOrder: st.entryOrder ?? null,
@@ -797,27 +872,136 @@ export class Engine {
                 exitReason: t.exitReason ?? null,
                 takeProfitPct: t.takeProfitPct ?? null,
                 stopLossPct: t.stopLossPct ?? null,
+                entryPxF: t.entryPxF,
               },
         indicators: st.indicators.snapshot(),
         strategies: st.slots.map((slot) => ({ enabled: slot.enabled, state: slot.strategy.snapshot?.() ?? null })),
-      };
+      });
     }
     return {
       version: 1,
       bars: this.#bars,
       steps: this.#steps,
+      lastStepT: this.#lastStepT,
+      cashF: this.#cashF,
+      equityF: this.#equityF,
+      grossF: this.#grossF,
+      corrections: this.#corrections,
+      lastReconciledStep: this.#lastReconciledStep,
+      eqLen: this.#eqLen,
       entries: this.#entries,
       nextTradeId: this.#nextTradeId,
       halted: this.#halted ?? null,
       killSwitch: this.#kill.snapshot(),
       cooldowns: this.#cooldowns.snapshot(),
-      portfolio: this.oms.portfolio.toDict(),
+      oms: this.oms.snapshot(),
       working: [...this.#working.values()].map((w) => ({ ...w })),
       orderStates: this.#tracker.snapshot(),
       closedTrades: this.#closedTrades.length,
       audit: this.#audit.head(),
       symbols,
     };
+  }
+
+  /**
+   * Restores the state of `snapshot()` (taken by an engine built from the same configuration), with the
+   * equity curve and closed trades from state.sqlite's series tables. Nothing is half-restored: the
+   * OMS validates its part first, and any inconsistency throws before the engine's own fields change.
+   * @throws EngineError InvalidState
+   */
+  restore(state: Record<string, unknown>): void {
+    const store = this.#state;
+    if (store === undefined) throw new EngineError('InvalidState', 'restore needs the engine state store');
+    if (state.version !== 1) throw new EngineError('InvalidState', `checkpoint engine state version ${String(state.version)} is not 1`);
+    const series = (this.#series ??= new SeriesStore(store.db));
+    const num = (k: string): number => {
+      const v = state[k];
+      if (typeof v !== 'number') throw new EngineError('InvalidState', `checkpoint field ${k} is not a number`);
+      return v;
+    };
+    const symbols = state.symbols as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(symbols)) throw new EngineError('InvalidState', 'checkpoint has no symbol list');
+    for (const v of symbols) if (!this.#deps.instruments.has(v.symbol as string)) throw new EngineError('InvalidState', `checkpoint symbol ${String(v.symbol)} is not an instrument of this run`);
+    const lastStepT = state.lastStepT as bigint;
+    const eq = series.equity(lastStepT);
+    if (eq.timeNs.length !== num('eqLen')) throw new EngineError('InvalidState', `equity series has ${eq.timeNs.length} points, the checkpoint ${num('eqLen')}`);
+    const closed = series.trades(num('closedTrades'));
+    if (closed.length !== num('closedTrades')) throw new EngineError('InvalidState', `trade series has ${closed.length} trades, the checkpoint ${num('closedTrades')}`);
+    // all checks passed: the OMS restores (it validates its own part before changing), then the engine's fields
+    this.oms.restore(state.oms as never);
+    this.#bars = num('bars');
+    this.#steps = num('steps');
+    this.#lastStepT = lastStepT;
+    this.#checkpointedStep = this.#steps;
+    this.#cashF = num('cashF');
+    this.#equityF = num('equityF');
+    this.#grossF = num('grossF');
+    this.#corrections = num('corrections');
+    this.#lastReconciledStep = num('lastReconciledStep');
+    this.#entries = num('entries');
+    this.#nextTradeId = num('nextTradeId');
+    this.#halted = (state.halted as string | null) ?? undefined;
+    this.#kill.restore(state.killSwitch as never);
+    this.#cooldowns.restore(state.cooldowns as Record<string, number>);
+    this.#tracker.restore(state.orderStates as never);
+    this.#working.clear();
+    for (const w of state.working as WorkingOrder[]) this.#working.set(w.clientOrderId, { ...w });
+    this.#closedTrades.length = 0;
+    this.#closedTrades.push(...closed);
+    this.#tradesPersisted = closed.length;
+    const n = eq.timeNs.length;
+    const cap = Math.max(GROW, 1 << Math.ceil(Math.log2(n + 1)));
+    this.#eqTime = new BigInt64Array(cap);
+    this.#eqValue = new Float64Array(cap);
+    this.#eqExposure = new Float64Array(cap);
+    for (let i = 0; i < n; i++) {
+      this.#eqTime[i] = eq.timeNs[i] as bigint;
+      this.#eqValue[i] = eq.equity[i] as number;
+      this.#eqExposure[i] = eq.exposure[i] as number;
+    }
+    this.#eqLen = n;
+    this.#eqLastT = n > 0 ? (eq.timeNs[n - 1] as bigint) : -1n;
+    this.#eqPersisted = Math.max(0, n - 1);
+    this.#held.clear();
+    for (const v of symbols) {
+      const sym = v.symbol as string;
+      const st = this.#symbolState(sym);
+      st.index = v.index as number;
+      st.lastClose = v.lastClose as number;
+      st.markedClose = v.markedClose as number;
+      st.qtyF = v.qtyF as number;
+      st.nextAnchorNs = v.nextAnchorNs as bigint;
+      st.entryOrder = (v.entryOrder as ClientOrderId | null) ?? undefined;
+      st.exitOrder = (v.exitOrder as ClientOrderId | null) ?? undefined;
+      const t = v.trade as Record<string, unknown> | null;
+      if (t === null) st.trade = undefined;
+      else {
+        const trade = new OpenTrade(t.id as number, sym, t.side as 'Long' | 'Short');
+        trade.entryQty = Decimal.of(t.entryQty as string);
+        trade.entryNotional = Decimal.of(t.entryNotional as string);
+        trade.exitQty = Decimal.of(t.exitQty as string);
+        trade.exitNotional = Decimal.of(t.exitNotional as string);
+        trade.fees = Decimal.of(t.fees as string);
+        trade.entryTimeNs = t.entryTimeNs as bigint;
+        trade.exitTimeNs = (t.exitTimeNs as bigint | null) ?? undefined;
+        trade.exitReason = (t.exitReason as string | null) ?? undefined;
+        trade.takeProfitPct = (t.takeProfitPct as number | null) ?? undefined;
+        trade.stopLossPct = (t.stopLossPct as number | null) ?? undefined;
+        trade.entryPxF = t.entryPxF as number;
+        st.trade = trade;
+      }
+      st.indicators.restore(v.indicators as Record<string, unknown>);
+      const strategies = v.strategies as { enabled: boolean; state: unknown }[];
+      strategies.forEach((saved, i) => {
+        const slot = st.slots[i];
+        if (slot === undefined) return;
+        slot.enabled = saved.enabled;
+        if (saved.state !== null) slot.strategy.restore?.(saved.state);
+      });
+      if (st.qtyF !== 0) this.#held.add(st);
+    }
+    this.#resumed = true;
+    this.#audit.append({ kind: 'resume', subject: 'engine', reason: `resumed from the checkpoint at bar ${this.#bars}`, event: { bars: String(this.#bars), tsNs: this.#lastStepT } });
   }
 
   /**

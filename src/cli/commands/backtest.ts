@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ConfigError } from '../../core/schema.js';
 import { loadConfigFile, mergeConfig, parseTomlText, resolveConfig, type EngineConfig } from '../../engine/config.js';
 import { runBacktest, type BacktestResult } from '../../engine/backtest.js';
@@ -30,6 +30,8 @@ interface BacktestFlags {
   out?: string;
   json?: boolean;
   progress?: boolean;
+  resume?: string;
+  haltAfter?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -153,16 +155,30 @@ export function registerBacktestCommand(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<id>)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--no-progress', 'no progress bar')
+    .option('--resume <run dir>', 'continue a run whose process died, from its last checkpoint (other options are ignored)')
+    .addOption(new Option('--halt-after <bars>', 'test hook: die abruptly (SIGKILL) after this many bars').hideHelp())
     .action(async (flags: BacktestFlags) => {
-      const config = configFromFlags(flags);
+      let config: EngineConfig;
+      let runDir: string;
+      if (flags.resume !== undefined) {
+        runDir = resolve(flags.resume);
+        const file = join(runDir, 'config.toml');
+        if (!existsSync(file)) throw new ConfigError([{ path: '--resume', message: `${runDir} is not a run directory (no config.toml)` }]);
+        config = loadConfigFile(file);
+      } else {
+        config = configFromFlags(flags);
+        runDir = resolve(flags.out ?? join('runs', runId(config)));
+        if (flags.out === undefined && existsSync(runDir)) throw new ConfigError([{ path: '--out', message: `${runDir} exists` }]);
+      }
       const registry = new StrategyRegistry();
       const strategy = await registry.resolve(config.strategy.name);
-      const runDir = resolve(flags.out ?? join('runs', runId(config)));
-      if (flags.out === undefined && existsSync(runDir)) throw new ConfigError([{ path: '--out', message: `${runDir} exists` }]);
+      const haltAfter = flags.haltAfter === undefined ? undefined : Number(flags.haltAfter);
       const result = await runBacktest({
         config,
         strategy,
         runDir,
+        ...(flags.resume === undefined ? {} : { resume: true }),
+        ...(haltAfter === undefined ? {} : { haltAfter }),
         ...(progressBar(flags.progress !== false && process.stderr.isTTY === true) === undefined ? {} : { onProgress: progressBar(true) as (d: number, t: number) => void }),
       });
       const bps = result.seconds > 0 ? result.bars / result.seconds : 0;
