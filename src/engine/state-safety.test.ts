@@ -75,7 +75,8 @@ describe('state safety', () => {
     expect(intents.map((i) => i.purpose)).toEqual(['entry', 'exit', 'entry', 'exit', 'entry', 'exit']);
     expect(h.state.fills()).toHaveLength(6);
     const cp = h.state.loadCheckpoint();
-    expect(cp?.barCount).toBe(60);
+    // every 10 bar times, written when the next bar time begins: the last one covers bars 1..50
+    expect(cp?.barCount).toBe(50);
     const rows = readAuditRows(h.state.db);
     // submit, ack, fill per order
     expect(rows.filter((r) => r.kind === 'transition')).toHaveLength(18);
