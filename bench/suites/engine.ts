@@ -2,6 +2,7 @@
 // on the SPY minute data replayed as 100 symbols, against a plain-loop SMA crossover over the same arrays
 // (the ceiling), plus the exact crossover indicator updates against trading-signals.
 import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMA } from 'trading-signals';
@@ -114,6 +115,23 @@ const suite: BenchSuite = {
       ratio: ind.ratio,
       note: sink > 0 ? 'exact integer sums: ties are ties' : '',
     });
+
+    // memory: a 10M-bar backtest (the SPY minutes as 315 symbols) in a child process; peak RSS must stay under 1 GB
+    if (process.env.AXON_BENCH_SKIP_MEMORY !== '1') {
+      const big = await spyStore(315);
+      const runDir = join(tmpdir(), `axon-bench-engine-mem-${process.pid}`);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'lib', 'memory-run.mts'), big.dir, runDir, big.symbols.join(',')], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      rmSync(runDir, { recursive: true, force: true });
+      if (child.status !== 0) throw new Error(`memory run failed: ${child.stderr}`);
+      const m = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { bars: number; seconds: number; maxRssBytes: number };
+      results.push({
+        name: `peak RSS of a ${(m.bars / 1e6).toFixed(1)}M-bar backtest (315 symbols, streamed)`,
+        unit: 'MB',
+        median: m.maxRssBytes / 2 ** 20,
+        runs: 1,
+        note: `target < 1024 MB; ${(m.bars / m.seconds / 1e3).toFixed(0)}k bars/s in that run`,
+      });
+    }
     return results;
   },
 };
