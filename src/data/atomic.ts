@@ -56,12 +56,14 @@ function tryUnlink(path: string): void {
  * `fsync: false`: still atomic against a process crash, not against power loss), then renames all
  * into place and fsyncs each directory once; if a
  * write or rename fails, removes the temps and restores every already-replaced target, so the set of
- * files is all-new or all-old. Directories must exist.
+ * files is all-new or all-old. `replaces` (when known) says whether the target exists, saving a stat per
+ * file; the store is single-writer, so a target cannot appear between planning and commit. Directories
+ * must exist.
  * @throws DataError WriteFailed
  */
-export async function commitFiles(files: readonly { path: string; bytes: Uint8Array }[], beforeRename?: BeforeRenameHook, options: { fsync?: boolean } = {}): Promise<void> {
+export async function commitFiles(files: readonly { path: string; bytes: Uint8Array; replaces?: boolean }[], beforeRename?: BeforeRenameHook, options: { fsync?: boolean } = {}): Promise<void> {
   const sync = options.fsync !== false;
-  const staged = files.map((f) => ({ path: f.path, temp: tempName(f.path, 'tmp'), backup: undefined as string | undefined }));
+  const staged = files.map((f) => ({ path: f.path, temp: tempName(f.path, 'tmp'), backup: undefined as string | undefined, replaces: f.replaces }));
   let failure: { path: string; error: unknown } | undefined;
   for (let b = 0; b < files.length && failure === undefined; b += SYNC_BATCH) {
     const fds: number[] = [];
@@ -98,7 +100,8 @@ export async function commitFiles(files: readonly { path: string; bytes: Uint8Ar
   let done = 0;
   try {
     for (const s of staged) {
-      if (existsSync(s.path)) {
+      // the planner knows which targets are new; only unknown ones cost a stat
+      if (s.replaces === true || (s.replaces === undefined && existsSync(s.path))) {
         s.backup = tempName(s.path, 'bak');
         linkSync(s.path, s.backup);
       }

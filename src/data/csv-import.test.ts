@@ -77,6 +77,16 @@ describe('importCsv validation: every rule fails the whole file, names row and f
     expect(hashTree(store.dir)).toEqual({});
   });
 
+  it('a file of another timeframe than the stored bars is InvalidInput naming the file', async () => {
+    await importCsv(file('seed.csv', GOOD), { symbol: 'SPY', store });
+    const before = hashTree(store.dir);
+    const path = file('daily.csv', ['date,open,high,low,close,volume', '2011-02-01,1,1,1,1,1', '2011-02-02,1,1,1,1,1']);
+    const err = (await importCsv(path, { symbol: 'SPY', store }).catch((e: unknown) => e)) as DataError;
+    expect(err.code).toBe('InvalidInput');
+    expect(err.message).toContain(`${path}: SPY is stored as 1m bars, this file has 1d bars`);
+    expect(hashTree(store.dir)).toEqual(before);
+  });
+
   it('a file without header is an error saying the header is missing', async () => {
     const err = (await importCsv(file('nohead.csv', GOOD.slice(1)), { symbol: 'SPY', store }).catch((e: unknown) => e)) as DataError;
     expect(err.code).toBe('InvalidData');

@@ -597,14 +597,11 @@ export async function importCsv(path: string, options: ImportOptions): Promise<I
   const text = readTextFile(path);
   const { bars, lines } = parseBarsCsv(text, { ...options, file: path });
   const store = options.store;
-  const stored = store.timeframeOf(bars.symbol);
-  if (stored !== undefined && stored !== bars.timeframe) {
-    throw new DataError('InvalidInput', `${path}: ${bars.symbol} is stored as ${stored} bars, this file has ${bars.timeframe} bars`);
-  }
   const problems: RowProblem[] = [];
   let total = 0;
   const maxProblems = options.maxProblems ?? 20;
   const planned = await store.planWrite(bars, {
+    source: path,
     onOverlap: (i, date, last) => {
       total++;
       if (problems.length < maxProblems) {

@@ -43,6 +43,8 @@ export interface ReplayOptions extends TimeRange {
 export interface PlanOptions {
   /** report bars that overlap stored bars of their day instead of throwing AppendOnlyViolation */
   onOverlap?: (index: number, date: string, lastStoredNs: bigint) => void;
+  /** names the input in messages (e.g. the CSV file being imported) */
+  source?: string;
 }
 
 /** A file the store is about to write: its final path and its bytes. */
@@ -52,6 +54,8 @@ export interface PlannedFile {
   symbol: string;
   date: string;
   bars: number;
+  /** whether a day file existed when the write was planned */
+  replaces: boolean;
 }
 
 /** @throws DataError InvalidInput when `symbol` cannot be a store key (letters, digits, `.`, `_`, `-`). */
@@ -190,7 +194,12 @@ export class BarStore {
     const stored = this.days(cols.symbol);
     const existingTf = this.#timeframeIn(cols.symbol, stored[0]);
     if (existingTf !== undefined && existingTf !== cols.timeframe) {
-      throw new DataError('InvalidInput', `${cols.symbol} is stored as ${existingTf} bars; cannot write ${cols.timeframe} bars`);
+      throw new DataError(
+        'InvalidInput',
+        options.source === undefined
+          ? `${cols.symbol} is stored as ${existingTf} bars; cannot write ${cols.timeframe} bars`
+          : `${options.source}: ${cols.symbol} is stored as ${existingTf} bars, this file has ${cols.timeframe} bars`,
+      );
     }
     const ot = cols.openTimeNs;
     const ct = cols.closeTimeNs;
@@ -231,7 +240,7 @@ export class BarStore {
         }
         part = concatColumns([old, part]);
       }
-      planned.push({ path, bytes: encodeBarsParquet(part), symbol: cols.symbol, date, bars: end - start });
+      planned.push({ path, bytes: encodeBarsParquet(part), symbol: cols.symbol, date, bars: end - start, replaces: existing.has(date) });
       start = end;
     }
     return planned;
