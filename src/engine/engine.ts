@@ -1,8 +1,7 @@
 import type { Clock } from '../core/clock.js';
-import type { Price} from '../core/decimal.js';
-import { Decimal, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
+import { Decimal, Price, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
 import { AxonError } from '../core/errors.js';
-import type { ClientOrderId } from '../core/ids.js';
+import type { ClientOrderId, TradeId } from '../core/ids.js';
 import { Money } from '../core/money.js';
 import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
@@ -513,11 +512,10 @@ export class Engine {
     const trade = new OpenTrade(this.#nextTradeId++, st.symbol, side === 'Buy' ? 'Long' : 'Short');
     trade.takeProfitPct = signal.takeProfitPct ?? this.#tpPct;
     trade.stopLossPct = signal.stopLossPct ?? this.#slPct;
-    const id = this.#send(st, order, 'entry', signal.reason);
-    if (id === undefined) return;
-    st.entryOrder = id;
+    // the trade exists before the venue hears of the order: its events may arrive inside submit
     st.trade = trade;
     this.#entries++;
+    this.#send(st, order, 'entry', signal.reason);
   }
 
   #markHeld(): void {
@@ -537,8 +535,7 @@ export class Engine {
     const side: Side = qty.isPositive() ? 'Sell' : 'Buy';
     trade.exitReason = reason;
     const order = marketOrder(st.symbol, side, Quantity.of(qty.abs()), `${st.symbol}:exit:${st.index}:${trade.id}`);
-    const id = this.#send(st, order, 'exit', reason);
-    if (id !== undefined) st.exitOrder = id;
+    this.#send(st, order, 'exit', reason);
   }
 
   #liquidate(st: SymbolState, close: number): void {
@@ -577,6 +574,8 @@ export class Engine {
       ...(notional === undefined ? {} : { notional }),
     };
     this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose, side: order.side, reason });
+    if (purpose === 'entry') st.entryOrder = id;
+    else st.exitOrder = id;
     // the intent is durable before the venue hears of the order: a restart can always ask the venue about it
     this.#tracker.open(id);
     this.#recordIntent({
@@ -706,7 +705,7 @@ export class Engine {
   }
 
   #onFill(e: Extract<VenueEvent, { kind: 'filled' }>): void {
-    const w = this.#working.get(e.clientOrderId);
+    const w = this.#working.get(e.clientOrderId) ?? this.#recentDone.get(e.clientOrderId);
     if (w === undefined) {
       this.#log.log('error', 'fill-for-unknown-order', { id: e.clientOrderId, tradeId: e.tradeId, symbol: e.symbol });
       return;
@@ -720,7 +719,9 @@ export class Engine {
       fee: e.commission.amount,
       feeCurrency: e.commission.currency,
       tsNs: e.tsEvent,
-      final: e.leavesQty.isZero(),
+      // only a notional order completes on the venue's word; a sized one completes by quantity, so a
+      // fill whose event was lost keeps it open in the OMS until reconciliation applies it
+      final: e.leavesQty.isZero() && this.oms.getOrder(w.clientOrderId)?.order.notional !== undefined,
     });
     if (!added) return;
     this.#state?.recordFill({
@@ -766,10 +767,14 @@ export class Engine {
     }
   }
 
+  /** orders finished since the last reconciliation: it checks them too (a lost fill event shows there) */
+  readonly #recentDone = new Map<string, WorkingOrder>();
+
   #done(id: ClientOrderId): void {
     const w = this.#working.get(id);
     if (w === undefined) return;
     this.#working.delete(id);
+    this.#recentDone.set(id, w);
     const st = this.#symbols.get(w.symbol);
     if (st === undefined) return;
     if (st.entryOrder === id) {
@@ -1023,26 +1028,68 @@ export class Engine {
       this.#log.log('warn', 'reconcile-correction', { subject, text, tsNs });
     };
     // orders first: an order the venue finished while its events were lost
-    for (const w of [...this.#working.values()]) {
+    const recent = [...this.#recentDone.values()];
+    const recheck: WorkingOrder[] = [];
+    for (const w of [...this.#working.values(), ...recent]) {
+      const isWorking = this.#working.has(w.clientOrderId);
       const report = await this.#venue.orderReport(w.clientOrderId);
+      if (report === undefined && !isWorking) continue;
       if (report === undefined) {
         correct(w.clientOrderId, 'the venue has no such order: it was never placed', { status: 'unknown' });
         this.#status(w.clientOrderId, 'Rejected', 'never reached the venue');
         this.#done(w.clientOrderId);
         continue;
       }
+      // fills the engine never heard of (lost events): applied as one correcting fill for the difference,
+      // priced so the order's filled notional matches the venue's average price
+      const rec = this.oms.getOrder(w.clientOrderId);
+      // only once the venue has closed the order: a fill event that is merely late would otherwise count twice
+      const closedAtVenue = report.status === 'filled' || report.status === 'canceled' || report.status === 'expired' || report.status === 'rejected';
+      if (closedAtVenue && rec !== undefined && rec.filledQty.lt(report.filledQty) && report.avgPx !== undefined) {
+        const missing = report.filledQty.sub(rec.filledQty);
+        const venueNotional = Decimal.of(report.avgPx).mul(report.filledQty);
+        const px = venueNotional.sub(rec.filledNotional).div(missing, report.avgPx.precision, 'half-even');
+        correct(w.clientOrderId, `venue filled ${report.filledQty.toString()}, the engine saw ${rec.filledQty.toString()}: applying the missing ${missing.toString()}`, { status: report.status });
+        const final = true;
+        this.onVenueEvent(
+          Object.freeze({
+            kind: 'filled',
+            clientOrderId: w.clientOrderId,
+            venueOrderId: report.venueOrderId,
+            tradeId: `reconcile-${w.clientOrderId}-${report.filledQty.toString()}` as TradeId,
+            symbol: report.symbol,
+            side: report.side,
+            lastQty: Quantity.of(missing),
+            lastPx: Price.of(px),
+            commission: Money.zero(this.#currency),
+            liquiditySide: 'Taker',
+            leavesQty: final ? Quantity.zero() : Quantity.of(report.quantity.sub(report.filledQty).abs()),
+            tsEvent: tsNs,
+            tsInit: tsNs,
+          }),
+        );
+        if (!this.#working.has(w.clientOrderId)) continue;
+      }
+      if (!isWorking) {
+        // seen closed here but still open there (a late cancel or fill is coming): check it again next time
+        if (!closedAtVenue) recheck.push(w);
+        continue;
+      }
+      if (report.status === 'filled' && this.#working.has(w.clientOrderId)) {
+        // every fill seen but not the last event: nothing is working any more
+        this.#done(w.clientOrderId);
+        continue;
+      }
       if (report.status === 'canceled' || report.status === 'rejected' || report.status === 'expired') {
         const omsKind = report.status === 'canceled' ? 'Cancelled' : report.status === 'rejected' ? 'Rejected' : 'Expired';
-        const rec = this.oms.getOrder(w.clientOrderId);
-        if (rec !== undefined && rec.filledQty.lt(report.filledQty)) {
-          correct(w.clientOrderId, `venue filled ${report.filledQty.toString()} but the engine saw ${rec.filledQty.toString()}`, { status: report.status });
-        } else {
-          correct(w.clientOrderId, `the venue reports the order ${report.status}`, { status: report.status });
-        }
+        correct(w.clientOrderId, `the venue reports the order ${report.status}`, { status: report.status });
         this.#status(w.clientOrderId, omsKind, `reconciled: ${report.status} at the venue`);
         this.#done(w.clientOrderId);
       }
     }
+    // finished orders are checked once more only while the venue still has them open
+    this.#recentDone.clear();
+    for (const w of recheck) this.#recentDone.set(w.clientOrderId, w);
     // positions: the venue's are the truth
     const venuePositions = new Map<string, Decimal>();
     for (const p of await this.#venue.positionReports()) venuePositions.set(p.symbol, Decimal.of(p.signedQty));
@@ -1063,6 +1110,19 @@ export class Engine {
       } else {
         correct(symbol, `venue holds ${venueQty.toString()}, engine ${localQty.toString()}: adopting the venue's`, { venueQty: venueQty.toString(), localQty: localQty.toString() });
         this.#forcePosition(symbol, venueQty, 'reconciled: adopted venue position');
+      }
+    }
+    // cash: the venue's balance is the truth too (fees or moves the engine did not see)
+    const balances = (await this.#venue.balanceReport()).balances;
+    const venueCash = balances.get(this.#currency);
+    if (venueCash !== undefined) {
+      const local = this.oms.portfolio.cashBalance(this.#currency);
+      const diff = venueCash.amount.sub(local);
+      if (!diff.isZero() && this.#working.size === 0) {
+        correct(this.#currency, `venue cash ${venueCash.amountString()}, engine ${local.toString()}: adopting the venue's`, { venueCash: venueCash.amountString(), localCash: local.toString() });
+        if (diff.isPositive()) this.oms.portfolio.deposit(this.#currency, diff);
+        else this.oms.portfolio.withdraw(this.#currency, diff.neg());
+        this.#revalue();
       }
     }
     return { reason, tsNs, corrections, halted: this.#halted !== undefined };
