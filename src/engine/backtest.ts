@@ -34,7 +34,7 @@ import {
   UnlimitedVolume,
   ZeroLatency,
 } from '../venues/simulated/models.js';
-import { SimulatedVenue } from '../venues/simulated/simulated-venue.js';
+import { SimulatedVenue, type SimulatedVenueState } from '../venues/simulated/simulated-venue.js';
 import type { StrategyFactory } from '../strategy/types.js';
 import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
@@ -54,6 +54,24 @@ export function stepBar(clock: TestClock, venue: SimulatedVenue, engine: Engine,
   venue.onBar(bar as unknown as Bar);
   if (bar.closeTimeNs > clock.now()) clock.advanceTo(bar.closeTimeNs);
   engine.onBar(bar);
+}
+
+/**
+ * The venue state a backtest checkpoint needs: working orders and the orders they link to (bracket
+ * parents and siblings); closed orders are dropped so checkpoints do not grow with the run. After a
+ * resume the venue cannot report orders closed before the checkpoint; the engine never asks (its ids are
+ * never reused and it reconciles only working and recently finished orders).
+ */
+export function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
+  const open = new Set(['pending', 'open', 'partially-filled']);
+  const keep = new Set<string>();
+  for (const o of state.orders) if (open.has(o.status)) keep.add(o.clientOrderId);
+  for (const o of state.orders) {
+    if (!keep.has(o.clientOrderId)) continue;
+    if (o.parent !== undefined) keep.add(o.parent);
+    if (o.sibling !== undefined) keep.add(o.sibling);
+  }
+  return { ...state, orders: state.orders.filter((o) => keep.has(o.clientOrderId)) };
 }
 
 /** Inputs of one backtest. */
@@ -276,7 +294,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         },
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-      checkpointExtras: () => ({ venue: venue.snapshot() }),
+      checkpointExtras: () => ({ venue: liveVenueState(venue.snapshot()) }),
+      // the venue dies with the process and a resume restarts from the last checkpoint: writes between
+      // checkpoints go in one transaction
+      batchWrites: true,
     });
     if (saved !== undefined && checkpoint !== undefined) {
       engine.restore(saved.engine as Record<string, unknown>);
@@ -368,6 +389,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     engine.checkpoint();
+    engine.commitWrites();
     state.close();
     await recorder.flush();
     logger.close();

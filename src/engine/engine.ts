@@ -6,7 +6,7 @@ import { Money } from '../core/money.js';
 import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
-import { OrderManager } from '../oms/manager.js';
+import { OrderManager, type OrderManagerState } from '../oms/manager.js';
 import { createHash } from 'node:crypto';
 import { marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
@@ -70,6 +70,12 @@ export interface EngineDeps {
   state?: StateStore;
   /** More state for each checkpoint, e.g. a backtest's in-process venue. */
   checkpointExtras?: () => Record<string, unknown>;
+  /**
+   * Group the state writes (intents, fills, audit) between two checkpoints into one SQLite transaction.
+   * Only where the venue dies with the process (a backtest, resumed from its last checkpoint anyway): a
+   * live venue must see an intent only after it is committed.
+   */
+  batchWrites?: boolean;
 }
 
 /** What one reconciliation found and did. */
@@ -174,6 +180,37 @@ class SymbolState {
   }
 }
 
+/**
+ * The OMS state a checkpoint needs: active orders and the retained history with their fills and keys;
+ * memory of older fills and idempotency keys is dropped so a checkpoint does not grow with the run (the
+ * engine's ids are never reused, and state.sqlite keeps every fill). A duplicate of a fill older than the
+ * retained history would not be caught after a resume: venues repeat fills within seconds, not hours.
+ */
+function liveOmsState(state: OrderManagerState): OrderManagerState {
+  const orders = new Set<string>([...state.active, ...state.history].map((o) => o.id));
+  const keep: number[] = [];
+  state.fillOrders.orderIds.forEach((id, i) => {
+    if (orders.has(id)) keep.push(i);
+  });
+  const fillIds = new Set(keep.map((i) => state.fillOrders.fillIds[i] as string));
+  const pf = state.portfolio.fills;
+  const fills = { ids: [] as string[], data: [] as string[] };
+  pf.ids.forEach((id, i) => {
+    if (fillIds.has(id)) {
+      fills.ids.push(id);
+      fills.data.push(pf.data[i] as string);
+    }
+  });
+  const keys = new Set<string>();
+  for (const o of [...state.active, ...state.history]) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  return {
+    ...state,
+    portfolio: { ...state.portfolio, fills },
+    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
+    fillOrders: { fillIds: keep.map((i) => state.fillOrders.fillIds[i] as string), orderIds: keep.map((i) => state.fillOrders.orderIds[i] as string) },
+  };
+}
+
 /** A mutable BarView the drivers fill in place (no allocation per bar). */
 export class MutableBar implements BarView {
   symbol = '';
@@ -269,6 +306,8 @@ export class Engine {
       clock: deps.clock,
       // deterministic, restart-stable client order ids: a function of the run seed and the order's cause
       idGenerator: () => this.#takeClientId(),
+      // finished orders stay in state.sqlite (intents, fills, audit); the OMS keeps only the recent ones
+      historyLimit: 256,
       portfolio: {
         accountType: cfg.engine.long_only ? 'cash' : 'margin',
         defaultQuoteCurrency: cfg.run.currency,
@@ -340,6 +379,19 @@ export class Engine {
       this.#deps.hooks?.checkpoint?.(this, this.#steps);
       this.checkpoint();
     }
+    if (this.#deps.batchWrites === true && this.#state !== undefined && !this.#state.db.inTransaction) {
+      this.#state.db.exec('BEGIN');
+      this.#txOpen = true;
+    }
+  }
+
+  #txOpen = false;
+
+  /** Commits the writes batched since the last checkpoint (see `batchWrites`); a no-op otherwise. */
+  commitWrites(): void {
+    if (!this.#txOpen || this.#state === undefined) return;
+    this.#txOpen = false;
+    if (this.#state.db.inTransaction) this.#state.db.exec('COMMIT');
   }
 
   /** The heartbeat: runs the whole pipeline for one bar. The view is only read during the call. */
@@ -431,6 +483,7 @@ export class Engine {
   checkpoint(): void {
     const store = this.#state;
     if (store === undefined) return;
+    this.commitWrites();
     const series = (this.#series ??= new SeriesStore(store.db));
     store.transaction(() => {
       series.appendEquity(this.#eqTime, this.#eqValue, this.#eqExposure, this.#eqPersisted, this.#eqLen);
@@ -899,7 +952,7 @@ export class Engine {
       halted: this.#halted ?? null,
       killSwitch: this.#kill.snapshot(),
       cooldowns: this.#cooldowns.snapshot(),
-      oms: this.oms.snapshot(),
+      oms: liveOmsState(this.oms.snapshot()),
       working: [...this.#working.values()].map((w) => ({ ...w })),
       orderStates: this.#tracker.snapshot(),
       closedTrades: this.#closedTrades.length,
