@@ -16,7 +16,7 @@ export interface EngineConfig {
     /** lot for fractional sizing, as a decimal string */
     fractional_lot: string;
   };
-  exits: { take_profit_pct?: number; stop_loss_pct?: number };
+  exits: { take_profit_pct?: number; stop_loss_pct?: number; brackets: boolean };
   kill_switch: { daily_loss_pct?: number; weekly_loss_pct?: number };
   cooldown: { bars_after_stop: number };
   session: {
@@ -99,6 +99,7 @@ export const ENGINE_SCHEMA: Schema = {
     fields: {
       take_profit_pct: { type: 'number', min: 0 },
       stop_loss_pct: { type: 'number', min: 0 },
+      brackets: { type: 'boolean', default: true, doc: 'attach TP/SL legs at the venue when it supports brackets (layer 1); the per-bar check (layer 2) always runs' },
     },
   },
   kill_switch: {

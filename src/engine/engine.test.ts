@@ -185,4 +185,48 @@ describe('the bar pipeline', () => {
       ['entry', minute(10)],
     ]);
   });
+
+  it('attaches take-profit / stop-loss legs at the venue (layer 1); the software check defers to them; a leg fill closes once and cancels its sibling', () => {
+    const h = harness(
+      { engine: { warmup_bars: 0 }, session: { calendar: 'none' }, exits: { take_profit_pct: 2, stop_loss_pct: 1 }, kill_switch: { daily_loss_pct: 100, weekly_loss_pct: 100 }, cooldown: { bars_after_stop: 0 } },
+      {
+        name: 'once',
+        description: 'one entry on the first bar',
+        params: {},
+        create: () => ({ onBar: (bar) => (bar.index === 1 ? { action: 'enter-long', reason: 'go' } : undefined) }),
+      },
+    );
+    h.feed('AAA', minute(0), 100); // entry sent with legs TP 102.00 / SL 99.00
+    h.feed('AAA', minute(1), 100); // entry filled at the open; legs become live
+    h.feed('AAA', minute(2), 101.5, { high: 101.9, low: 99.5 }); // +1.5%: neither leg, no software exit
+    expect(h.events.filter((e) => e.kind === 'accepted').map((e) => (e as { clientOrderId: string }).clientOrderId.slice(-3))).toEqual(expect.arrayContaining(['-tp', '-sl']));
+    h.feed('AAA', minute(3), 101.8, { open: 101.6, high: 102.4, low: 101.2 }); // trades through 102: TP leg fills at 102
+    const trades = h.engine.trades();
+    expect(trades).toHaveLength(1);
+    expect(trades[0]).toMatchObject({ exitReason: 'take-profit', entryPrice: '100', exitPrice: '102', quantity: '100' });
+    expect(h.engine.oms.portfolio.positionQuantity('AAA').isZero()).toBe(true);
+    const canceled = h.events.filter((e) => e.kind === 'canceled').map((e) => (e as { clientOrderId: string }).clientOrderId.slice(-3));
+    expect(canceled).toEqual(['-sl']);
+    // only the entry was sent by the engine: the exit came from the venue's leg, once
+    expect(h.logger.lines.filter((l) => l.event === 'order-submit').map((l) => l.fields.purpose)).toEqual(['entry']);
+    expect(h.engine.workingOrders()).toHaveLength(0);
+  });
+
+  it('an exit decision with live legs cancels the group first and never double-sells', () => {
+    const h = harness(
+      { engine: { warmup_bars: 0 }, session: { calendar: 'none' }, exits: { take_profit_pct: 5, stop_loss_pct: 5 }, kill_switch: { daily_loss_pct: 100, weekly_loss_pct: 100 } },
+      {
+        name: 'in-out',
+        description: 'enter on bar 1, exit on bar 4',
+        params: {},
+        create: () => ({ onBar: (bar) => (bar.index === 1 ? { action: 'enter-long', reason: 'in' } : bar.index === 4 ? { action: 'exit', reason: 'out' } : undefined) }),
+      },
+    );
+    for (let i = 0; i < 6; i++) h.feed('AAA', minute(i), 100);
+    const canceled = h.events.filter((e) => e.kind === 'canceled').map((e) => (e as { clientOrderId: string }).clientOrderId.slice(-3)).sort();
+    expect(canceled).toEqual(['-sl', '-tp']);
+    expect(h.engine.trades()[0]).toMatchObject({ exitReason: 'out', quantity: '100' });
+    expect(h.engine.oms.portfolio.positionQuantity('AAA').isZero()).toBe(true);
+    expect(h.events.filter((e) => e.kind === 'rejected')).toHaveLength(0);
+  });
 });

@@ -8,7 +8,7 @@ import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
 import { OrderManager, type OrderManagerState } from '../oms/manager.js';
 import { createHash } from 'node:crypto';
-import { marketOrder, notionalOrder, type Order } from '../oms/order.js';
+import { limitOrder, marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
 import { DefaultRiskEngine } from '../risk/engine.js';
 import { makeRiskConfig } from '../risk/config.js';
@@ -95,6 +95,10 @@ interface WorkingOrder {
   readonly purpose: Purpose;
   readonly side: Side;
   readonly reason: string;
+  /** an entry sent with take-profit / stop-loss legs attached at the venue */
+  readonly bracket?: { readonly takeProfit: string; readonly stopLoss: string };
+  /** a bracket leg created by the venue when its entry filled */
+  readonly leg?: boolean;
 }
 
 /** An open round trip, exact. */
@@ -114,6 +118,9 @@ class OpenTrade {
   entryPxF = 0;
   takeProfitPct: number | undefined;
   stopLossPct: number | undefined;
+  legsRegistered = false;
+  /** exit orders sent for this trade (a rejected exit is retried under a new id) */
+  exitAttempts = 0;
 
   constructor(id: number, symbol: string, side: 'Long' | 'Short') {
     this.id = id;
@@ -171,6 +178,10 @@ class SymbolState {
   trade: OpenTrade | undefined;
   entryOrder: ClientOrderId | undefined;
   exitOrder: ClientOrderId | undefined;
+  /** live bracket legs at the venue (take-profit, stop-loss) */
+  legs: ClientOrderId[] = [];
+  /** an exit decided while legs were live: sent once the venue confirms them canceled */
+  pendingExit: string | undefined;
 
   constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
     this.symbol = symbol;
@@ -309,7 +320,10 @@ export class Engine {
       // finished orders stay in state.sqlite (intents, fills, audit); the OMS keeps only the recent ones
       historyLimit: 256,
       portfolio: {
-        accountType: cfg.engine.long_only ? 'cash' : 'margin',
+        // the local ledger records what the venue reports, in whatever order events arrive (a bracket leg's
+        // fill may come before its entry's); the venue enforces the account's rules, the engine only sends
+        // what they allow
+        accountType: 'margin',
         defaultQuoteCurrency: cfg.run.currency,
         baseCurrency: cfg.run.currency,
         instruments: [...deps.instruments.values()],
@@ -426,7 +440,13 @@ export class Engine {
     this.#recordEquity(bar.closeTimeNs);
     const blocked = this.#kill.update(bar.closeTimeNs, this.#equityF);
     const trade = st.trade;
-    if (trade !== undefined && st.exitOrder === undefined && trade.entryPxF > 0) {
+    if (trade !== undefined && st.exitOrder === undefined && st.legs.length === 0 && st.pendingExit !== undefined) {
+      const why = st.pendingExit;
+      st.pendingExit = undefined;
+      this.#exit(st, why, close);
+    }
+    // layer 2 (software): with bracket legs live at the venue it defers to them
+    if (trade !== undefined && st.exitOrder === undefined && st.legs.length === 0 && trade.entryPxF > 0) {
       const r = ((close - trade.entryPxF) / trade.entryPxF) * (trade.side === 'Long' ? 100 : -100);
       const tp = trade.takeProfitPct;
       const sl = trade.stopLossPct;
@@ -565,10 +585,18 @@ export class Engine {
     const trade = new OpenTrade(this.#nextTradeId++, st.symbol, side === 'Buy' ? 'Long' : 'Short');
     trade.takeProfitPct = signal.takeProfitPct ?? this.#tpPct;
     trade.stopLossPct = signal.stopLossPct ?? this.#slPct;
+    // layer 1: take-profit / stop-loss legs held at the venue, active once the entry fills completely
+    let bracket: { takeProfit: Price; stopLoss: Price } | undefined;
+    if (decision.kind === 'quantity' && this.config.exits.brackets && this.#venue.capabilities.brackets && trade.takeProfitPct !== undefined && trade.stopLossPct !== undefined) {
+      const sign = side === 'Buy' ? 1 : -1;
+      const tp = priceFromFloat(close * (1 + (sign * trade.takeProfitPct) / 100), inst.pricePrecision).roundTo(inst.tickSize, side === 'Buy' ? 'ceil' : 'floor');
+      const sl = priceFromFloat(close * (1 - (sign * trade.stopLossPct) / 100), inst.pricePrecision).roundTo(inst.tickSize, side === 'Buy' ? 'floor' : 'ceil');
+      if (tp.isPositive() && sl.isPositive() && (side === 'Buy' ? tp.gt(sl) : tp.lt(sl))) bracket = { takeProfit: tp, stopLoss: sl };
+    }
     // the trade exists before the venue hears of the order: its events may arrive inside submit
     st.trade = trade;
     this.#entries++;
-    this.#send(st, order, 'entry', signal.reason);
+    this.#send(st, order, 'entry', signal.reason, bracket);
   }
 
   #markHeld(): void {
@@ -583,11 +611,19 @@ export class Engine {
   #exit(st: SymbolState, reason: string, _close: number): void {
     const trade = st.trade;
     if (trade === undefined || st.exitOrder !== undefined) return;
+    if (st.legs.length > 0) {
+      // never sell what a leg may be selling: cancel the group (one leg cancels both), exit once confirmed
+      st.pendingExit = reason;
+      this.#cancel(st.legs[0] as ClientOrderId, `exit: ${reason}`);
+      if (st.legs.length > 0) return;
+      st.pendingExit = undefined;
+    }
     const qty = this.oms.portfolio.positionQuantity(st.symbol);
     if (qty.isZero()) return;
     const side: Side = qty.isPositive() ? 'Sell' : 'Buy';
     trade.exitReason = reason;
-    const order = marketOrder(st.symbol, side, Quantity.of(qty.abs()), `${st.symbol}:exit:${st.index}:${trade.id}`);
+    trade.exitAttempts++;
+    const order = marketOrder(st.symbol, side, Quantity.of(qty.abs()), `${st.symbol}:exit:${st.index}:${trade.id}:${trade.exitAttempts}`);
     this.#send(st, order, 'exit', reason);
   }
 
@@ -608,11 +644,12 @@ export class Engine {
   /** A UUID-shaped id from sha256(seed, symbol, bar index, purpose, trade id): the same order always gets the same id. */
   #clientIdFor(st: SymbolState, purpose: Purpose): string {
     const tradeId = st.trade?.id ?? this.#nextTradeId;
-    const h = createHash('sha256').update(`${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}`).digest('hex');
+    const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : 0;
+    const h = createHash('sha256').update(`${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`).digest('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
-  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string): ClientOrderId | undefined {
+  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string, bracket?: { takeProfit: Price; stopLoss: Price }): ClientOrderId | undefined {
     this.#nextClientId = this.#clientIdFor(st, purpose);
     const id = this.oms.submit(order) as ClientOrderId;
     const notional = order.notional === undefined ? undefined : Money.of(order.notional, this.#currency);
@@ -625,8 +662,16 @@ export class Engine {
       timeInForce: 'GTC',
       tsInit: this.#clock.now(),
       ...(notional === undefined ? {} : { notional }),
+      ...(bracket === undefined ? {} : { bracket }),
     };
-    this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose, side: order.side, reason });
+    this.#working.set(id, {
+      clientOrderId: id,
+      symbol: st.symbol,
+      purpose,
+      side: order.side,
+      reason,
+      ...(bracket === undefined ? {} : { bracket: { takeProfit: bracket.takeProfit.toString(), stopLoss: bracket.stopLoss.toString() } }),
+    });
     if (purpose === 'entry') st.entryOrder = id;
     else st.exitOrder = id;
     // the intent is durable before the venue hears of the order: a restart can always ask the venue about it
@@ -763,19 +808,28 @@ export class Engine {
       this.#log.log('error', 'fill-for-unknown-order', { id: e.clientOrderId, tradeId: e.tradeId, symbol: e.symbol });
       return;
     }
-    const added = this.oms.addFill({
-      orderId: w.clientOrderId,
-      fillId: e.tradeId,
-      symbol: e.symbol,
-      price: e.lastPx,
-      quantity: e.lastQty,
-      fee: e.commission.amount,
-      feeCurrency: e.commission.currency,
-      tsNs: e.tsEvent,
-      // only a notional order completes on the venue's word; a sized one completes by quantity, so a
-      // fill whose event was lost keeps it open in the OMS until reconciliation applies it
-      final: e.leavesQty.isZero() && this.oms.getOrder(w.clientOrderId)?.order.notional !== undefined,
-    });
+    let added: boolean;
+    try {
+      added = this.oms.addFill({
+        orderId: w.clientOrderId,
+        fillId: e.tradeId,
+        symbol: e.symbol,
+        price: e.lastPx,
+        quantity: e.lastQty,
+        fee: e.commission.amount,
+        feeCurrency: e.commission.currency,
+        tsNs: e.tsEvent,
+        // only a notional order completes on the venue's word; a sized one completes by quantity, so a
+        // fill whose event was lost keeps it open in the OMS until reconciliation applies it
+        final: e.leavesQty.isZero() && this.oms.getOrder(w.clientOrderId)?.order.notional !== undefined,
+      });
+    } catch (err) {
+      // a fill the ledger cannot take is state the engine does not understand: refused, logged loudly,
+      // audited; reconciliation brings the position back to the venue's
+      this.#log.log('error', 'fill-refused', { id: w.clientOrderId, tradeId: e.tradeId, error: (err as Error).message, tsNs: e.tsEvent });
+      this.#audit.append({ kind: 'correction', subject: w.clientOrderId, reason: `fill ${e.tradeId} refused: ${(err as Error).message}`, event: { source: 'engine' } });
+      return;
+    }
     if (!added) return;
     this.#state?.recordFill({
       tradeId: e.tradeId,
@@ -800,6 +854,7 @@ export class Engine {
         trade.entryNotional = trade.entryNotional.add(px.mul(q));
         trade.entryPxF = trade.entryNotional.toNumber() / trade.entryQty.toNumber();
       } else {
+        if (w.leg === true) trade.exitReason = w.reason;
         trade.exitQty = trade.exitQty.add(q);
         trade.exitNotional = trade.exitNotional.add(px.mul(q));
         trade.exitTimeNs = e.tsEvent;
@@ -812,11 +867,40 @@ export class Engine {
     else this.#held.delete(st);
     this.#revalue();
     this.#log.log('info', 'fill', { id: w.clientOrderId, tradeId: e.tradeId, symbol: w.symbol, side: e.side, qty: e.lastQty.toString(), px: e.lastPx.toString(), fee: e.commission.toString(), leaves: e.leavesQty.toString(), tsNs: e.tsEvent });
-    if (e.leavesQty.isZero()) this.#done(w.clientOrderId);
+    if (e.leavesQty.isZero()) {
+      this.#done(w.clientOrderId);
+      if (w.bracket !== undefined && trade !== undefined) this.#registerLegs(st, w, trade);
+    }
     if (trade !== undefined && w.purpose === 'exit' && pos.isZero() && !trade.entryQty.isZero()) {
       this.#closedTrades.push(trade.record());
       if (trade.exitReason === 'stop-loss') this.#cooldowns.onStopLoss(st.symbol, st.index);
       st.trade = undefined;
+    }
+  }
+
+  /**
+   * The venue creates a filled bracket entry's legs (`<entry>-tp`, `<entry>-sl`, for the filled quantity):
+   * the engine records them as its own exit orders (OMS order, intent, order state) before their first event.
+   */
+  #registerLegs(st: SymbolState, entry: WorkingOrder, trade: OpenTrade): void {
+    const b = entry.bracket;
+    if (b === undefined || trade.legsRegistered) return;
+    trade.legsRegistered = true;
+    // the venue sizes the legs to the entry's filled quantity: all of it, since legs exist only after a complete fill
+    const qty = this.oms.getOrder(entry.clientOrderId)?.order.quantity ?? Quantity.of(trade.entryQty);
+    const side: Side = entry.side === 'Buy' ? 'Sell' : 'Buy';
+    for (const [suffix, reason, type, px] of [
+      ['tp', 'take-profit', 'Limit', b.takeProfit],
+      ['sl', 'stop-loss', 'Stop', b.stopLoss],
+    ] as const) {
+      const id = `${entry.clientOrderId}-${suffix}` as ClientOrderId;
+      this.#nextClientId = id;
+      this.oms.submit(type === 'Limit' ? limitOrder(st.symbol, side, qty, px, `${id}`) : marketOrder(st.symbol, side, qty, `${id}`));
+      this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose: 'exit', side, reason, leg: true });
+      st.legs.push(id);
+      this.#tracker.open(id);
+      this.#recordIntent({ clientOrderId: id, symbol: st.symbol, side, type, quantity: qty.toString(), limitPrice: px, purpose: `bracket-${suffix}`, reason, barIndex: st.index, createdNs: this.#clock.now() });
+      this.#tracker.apply(id, 'submit', { reason, tsNs: this.#clock.now(), cause: { source: 'venue-bracket', parent: entry.clientOrderId } });
     }
   }
 
@@ -836,6 +920,7 @@ export class Engine {
       if (st.trade !== undefined && st.trade.entryQty.isZero()) st.trade = undefined;
     }
     if (st.exitOrder === id) st.exitOrder = undefined;
+    if (w.leg === true) st.legs = st.legs.filter((l) => l !== id);
   }
 
   #revalue(): void {
@@ -851,6 +936,11 @@ export class Engine {
     }
     this.#equityF = eq;
     this.#grossF = gross;
+  }
+
+  /** Cancels every order the engine has working (shutdown, end of a session of trading); outcomes arrive as events. */
+  cancelAll(reason: string): void {
+    for (const w of [...this.#working.values()]) this.#cancel(w.clientOrderId, reason);
   }
 
   /** Bars handled so far. */
@@ -914,6 +1004,8 @@ export class Engine {
         nextAnchorNs: st.nextAnchorNs,
         entryOrder: st.entryOrder ?? null,
         exitOrder: st.exitOrder ?? null,
+        legs: [...st.legs],
+        pendingExit: st.pendingExit ?? null,
         trade:
           t === undefined
             ? null
@@ -931,6 +1023,8 @@ export class Engine {
                 takeProfitPct: t.takeProfitPct ?? null,
                 stopLossPct: t.stopLossPct ?? null,
                 entryPxF: t.entryPxF,
+                legsRegistered: t.legsRegistered,
+                exitAttempts: t.exitAttempts,
               },
         indicators: st.indicators.snapshot(),
         strategies: st.slots.map((slot) => ({ enabled: slot.enabled, state: slot.strategy.snapshot?.() ?? null })),
@@ -1031,6 +1125,8 @@ export class Engine {
       st.nextAnchorNs = v.nextAnchorNs as bigint;
       st.entryOrder = (v.entryOrder as ClientOrderId | null) ?? undefined;
       st.exitOrder = (v.exitOrder as ClientOrderId | null) ?? undefined;
+      st.legs = [...((v.legs as ClientOrderId[] | undefined) ?? [])];
+      st.pendingExit = (v.pendingExit as string | null) ?? undefined;
       const t = v.trade as Record<string, unknown> | null;
       if (t === null) st.trade = undefined;
       else {
@@ -1046,6 +1142,8 @@ export class Engine {
         trade.takeProfitPct = (t.takeProfitPct as number | null) ?? undefined;
         trade.stopLossPct = (t.stopLossPct as number | null) ?? undefined;
         trade.entryPxF = t.entryPxF as number;
+        trade.legsRegistered = t.legsRegistered === true;
+        trade.exitAttempts = (t.exitAttempts as number | undefined) ?? 0;
         st.trade = trade;
       }
       st.indicators.restore(v.indicators as Record<string, unknown>);

@@ -72,7 +72,7 @@ describe(`${SCENARIOS} seeded fault scenarios (drops, duplicates, delays, reorde
       const prices = new Rng(`prices:${seed}`);
       const last = new Map(SYMBOLS.map((s) => [s, 100]));
       const bars = SYMBOLS.map((s) => [0, 1].map(() => Object.assign(new MutableBar(), { symbol: s, timeframe: '1m' as Timeframe })));
-      for (let i = 0; i < BARS; i++) {
+      const step = async (i: number): Promise<void> => {
         const open = T0 + BigInt(i) * NS.m;
         for (const [k, s] of SYMBOLS.entries()) {
           const bar = (bars[k] as MutableBar[])[i % 2] as MutableBar & { timeframe: Timeframe };
@@ -88,9 +88,18 @@ describe(`${SCENARIOS} seeded fault scenarios (drops, duplicates, delays, reorde
           if (engine.reconcileDue) await engine.reconcile('periodic');
         }
         await Promise.resolve();
+      };
+      let i = 0;
+      for (; i < BARS; i++) await step(i);
+      // wind down: cancel what is still working (a cancel may itself be lost or held), let the venue settle,
+      // release held events, reconcile; repeat while orders are in flight
+      for (let round = 0; round < 8; round++) {
+        engine.cancelAll('end of scenario');
+        await step(i++);
+        venue.releaseAll();
+        await engine.reconcile('final');
+        if (engine.workingOrders().length === 0) break;
       }
-      venue.releaseAll();
-      await engine.reconcile('final');
       await engine.reconcile('final');
       for (const f of venue.faultLog) faultKinds.add(f.kind);
       corrections += engine.corrections;
