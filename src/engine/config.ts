@@ -18,6 +18,7 @@ export interface EngineConfig {
   };
   exits: { take_profit_pct?: number; stop_loss_pct?: number; brackets: boolean };
   kill_switch: { daily_loss_pct?: number; weekly_loss_pct?: number };
+  execution: { entry: 'market' | 'escalate'; first_timeout_ms: number; second_timeout_ms: number; max_attempts: number; market_timeout: boolean };
   cooldown: { bars_after_stop: number };
   session: {
     calendar: string;
@@ -100,6 +101,16 @@ export const ENGINE_SCHEMA: Schema = {
       take_profit_pct: { type: 'number', min: 0 },
       stop_loss_pct: { type: 'number', min: 0 },
       brackets: { type: 'boolean', default: true, doc: 'attach TP/SL legs at the venue when it supports brackets (layer 1); the per-bar check (layer 2) always runs' },
+    },
+  },
+  execution: {
+    type: 'table',
+    fields: {
+      entry: { type: 'enum', values: ['market', 'escalate'], default: 'market', doc: "'escalate': limit at the fair price, reprice halfway to the last trade, then market (the seed's policy)" },
+      first_timeout_ms: { type: 'number', min: 1, integer: true, default: 2000 },
+      second_timeout_ms: { type: 'number', min: 1, integer: true, default: 2000 },
+      max_attempts: { type: 'number', min: 1, integer: true, default: 3 },
+      market_timeout: { type: 'boolean', default: false, doc: 'cancel the final market order too when it has not filled in time (false: a bar backtest fills it at the next open)' },
     },
   },
   kill_switch: {

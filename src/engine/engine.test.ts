@@ -229,4 +229,33 @@ describe('the bar pipeline', () => {
     expect(h.engine.oms.portfolio.positionQuantity('AAA').isZero()).toBe(true);
     expect(h.events.filter((e) => e.kind === 'rejected')).toHaveLength(0);
   });
+
+  it("escalates entries (execution.entry = 'escalate'): limit at the fair price, reprice after 2 s, market after 4 s", () => {
+    const h = harness({ engine: { warmup_bars: 0 }, session: { calendar: 'none' }, execution: { entry: 'escalate' }, kill_switch: { daily_loss_pct: 100, weekly_loss_pct: 100 } }, alwaysLong());
+    h.feed('AAA', minute(0), 100); // signal: limit buy at 100.00
+    h.feed('AAA', minute(1), 100); // low 100 does not trade through 100; at +2 s reprice, at +4 s market
+    h.feed('AAA', minute(2), 100.2, { open: 100.1 }); // the market order fills at this open
+    const submits = h.logger.lines.filter((l) => l.event === 'order-submit');
+    expect(submits.map((l) => l.fields.purpose)).toEqual(['entry', 'entry', 'entry']);
+    const accepted = h.events.filter((e) => e.kind === 'accepted').length;
+    expect(accepted).toBe(3);
+    const kinds = h.engine.oms.activeOrders().length;
+    expect(kinds).toBe(0);
+    const trades = h.engine.trades();
+    expect(trades).toHaveLength(1);
+    expect(trades[0]).toMatchObject({ entryPrice: '100.1', quantity: '100' });
+    // the audit trail shows the escalation states
+    expect(h.logger.lines.some((l) => l.event === 'entry-escalation-done' && l.fields.outcome === 'filled')).toBe(true);
+    // two cancels (limit, reprice) at +2 s and +4 s after the signal, then the market order
+    const cancels = h.logger.lines.filter((l) => l.event === 'order-cancel').map((l) => (l.fields.tsNs as bigint) - minute(1));
+    expect(cancels).toEqual([2_000_000_000n, 4_000_000_000n]);
+  });
+
+  it('an escalated limit that trades through fills at the limit with one order', () => {
+    const h = harness({ engine: { warmup_bars: 0 }, session: { calendar: 'none' }, execution: { entry: 'escalate' } }, alwaysLong());
+    h.feed('AAA', minute(0), 100);
+    h.feed('AAA', minute(1), 100, { low: 99.5, high: 100.2 });
+    expect(h.logger.lines.filter((l) => l.event === 'order-submit')).toHaveLength(1);
+    expect(h.engine.trades()[0]).toMatchObject({ entryPrice: '100', quantity: '100' });
+  });
 });

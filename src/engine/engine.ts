@@ -25,6 +25,7 @@ import type { EngineLogger } from './logger.js';
 import { SymbolIndicators } from './symbol-indicators.js';
 import { AuditTrail } from '../compliance/trail.js';
 import { OrderTracker, causeOfVenueEvent, engineEventOf, isTerminalEngineState, type OrderTransition } from '../execution/order-states.js';
+import { EntryEscalator, type EscalationSnapshot, type OrderPort } from '../execution/escalation.js';
 import type { StateStore } from './state/store.js';
 import { SeriesStore } from './state/series.js';
 
@@ -121,6 +122,8 @@ class OpenTrade {
   legsRegistered = false;
   /** exit orders sent for this trade (a rejected exit is retried under a new id) */
   exitAttempts = 0;
+  /** entry orders sent for this trade (escalation sends up to max_attempts) */
+  entryAttempts = 0;
 
   constructor(id: number, symbol: string, side: 'Long' | 'Short') {
     this.id = id;
@@ -182,6 +185,9 @@ class SymbolState {
   legs: ClientOrderId[] = [];
   /** an exit decided while legs were live: sent once the venue confirms them canceled */
   pendingExit: string | undefined;
+  /** the entry being worked limit -> reprice -> market (execution.entry = 'escalate') */
+  escalator: EntryEscalator | undefined;
+  escalatorReason: string | undefined;
 
   constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
     this.symbol = symbol;
@@ -267,6 +273,8 @@ export class Engine {
   readonly #tpPct: number | undefined;
   readonly #slPct: number | undefined;
   readonly #held = new Set<SymbolState>();
+  /** client order ids sent by an escalator: their states are the escalator's to track */
+  readonly #escalated = new Set<string>();
   readonly #lotPrecision: number;
   #nextTradeId = 1;
   #bars = 0;
@@ -552,13 +560,14 @@ export class Engine {
 
   #act(st: SymbolState, signal: Signal, phase: SessionPhase, killBlocked: boolean, close: number): void {
     if (signal.action === 'exit') {
-      if (st.entryOrder !== undefined) this.#cancel(st.entryOrder, 'exit signal');
+      if (st.escalator !== undefined) st.escalator.abandon('exit signal');
+      else if (st.entryOrder !== undefined) this.#cancel(st.entryOrder, 'exit signal');
       if (st.trade !== undefined && st.exitOrder === undefined) this.#exit(st, signal.reason, close);
       return;
     }
     const side: Side = signal.action === 'enter-long' ? 'Buy' : 'Sell';
     const skip = (why: string): void => this.#log.log('info', 'entry-skipped', { symbol: st.symbol, why, signal: signal.reason, tsNs: this.#clock.now() });
-    if (st.trade !== undefined || st.entryOrder !== undefined) return;
+    if (st.trade !== undefined || st.entryOrder !== undefined || st.escalator !== undefined) return;
     if (side === 'Sell' && this.#longOnly) return skip('long-only');
     if (phase !== 'ACTIVE') return skip(`session phase ${phase}: exits only`);
     if (killBlocked) return skip(this.#kill.reason() ?? 'kill switch');
@@ -596,7 +605,46 @@ export class Engine {
     // the trade exists before the venue hears of the order: its events may arrive inside submit
     st.trade = trade;
     this.#entries++;
+    if (this.config.execution.entry === 'escalate' && decision.kind === 'quantity') {
+      const fair = priceFromFloat(signal.fairPrice ?? close, inst.pricePrecision);
+      st.escalatorReason = signal.reason;
+      st.escalator = new EntryEscalator({ symbol: st.symbol, side, quantity: decision.quantity, fairPrice: fair, tickSize: inst.tickSize }, this.#escalatorDeps(st, signal.reason), this.#escalation);
+      st.escalator.start();
+      return;
+    }
     this.#send(st, order, 'entry', signal.reason, bracket);
+  }
+
+  get #escalation(): { firstTimeoutNs: bigint; secondTimeoutNs: bigint; maxAttempts: number; marketTimeout: boolean } {
+    const x = this.config.execution;
+    return { firstTimeoutNs: BigInt(x.first_timeout_ms) * 1_000_000n, secondTimeoutNs: BigInt(x.second_timeout_ms) * 1_000_000n, maxAttempts: x.max_attempts, marketTimeout: x.market_timeout };
+  }
+
+  /** The escalator's way to the venue: every order goes through the OMS, an intent and the working set. */
+  #escalatorDeps(st: SymbolState, reason: string): ConstructorParameters<typeof EntryEscalator>[1] {
+    const port: OrderPort = {
+      send: (req) => {
+        const attempt = (st.trade?.entryAttempts ?? 0) + 1;
+        if (st.trade !== undefined) st.trade.entryAttempts = attempt;
+        const key = `${st.symbol}:entry:${st.index}:${attempt}`;
+        const order = req.type === 'Limit' && req.limitPrice !== undefined ? limitOrder(st.symbol, req.side, req.quantity, req.limitPrice, key) : marketOrder(st.symbol, req.side, req.quantity, key);
+        return this.#send(st, order, 'entry', `${reason}: ${req.reason}`, undefined, req.type === 'Limit' ? req.limitPrice : undefined) as ClientOrderId;
+      },
+      cancel: (id, why) => this.#cancel(id, why),
+      lastTrade: () => priceFromFloat(st.lastClose, st.instrument.pricePrecision),
+    };
+    return {
+      clock: this.#clock,
+      port,
+      tracker: this.#tracker,
+      callbacks: {
+        onDone: (outcome) => {
+          st.escalator = undefined;
+          this.#log.log('info', 'entry-escalation-done', { symbol: st.symbol, outcome, tsNs: this.#clock.now() });
+          if (st.trade !== undefined && st.trade.entryQty.isZero() && st.entryOrder === undefined) st.trade = undefined;
+        },
+      },
+    };
   }
 
   #markHeld(): void {
@@ -644,12 +692,13 @@ export class Engine {
   /** A UUID-shaped id from sha256(seed, symbol, bar index, purpose, trade id): the same order always gets the same id. */
   #clientIdFor(st: SymbolState, purpose: Purpose): string {
     const tradeId = st.trade?.id ?? this.#nextTradeId;
-    const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : 0;
+    const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : (st.trade?.entryAttempts ?? 0);
     const h = createHash('sha256').update(`${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`).digest('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
-  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string, bracket?: { takeProfit: Price; stopLoss: Price }): ClientOrderId | undefined {
+  #send(st: SymbolState, order: Order, purpose: Purpose, reason: string, bracket?: { takeProfit: Price; stopLoss: Price }, limitPrice?: Price): ClientOrderId | undefined {
+    const escalated = purpose === 'entry' && st.escalator !== undefined;
     this.#nextClientId = this.#clientIdFor(st, purpose);
     const id = this.oms.submit(order) as ClientOrderId;
     const notional = order.notional === undefined ? undefined : Money.of(order.notional, this.#currency);
@@ -657,8 +706,9 @@ export class Engine {
       clientOrderId: id,
       symbol: st.symbol,
       side: order.side,
-      type: 'Market',
+      type: limitPrice === undefined ? 'Market' : 'Limit',
       quantity: order.quantity,
+      ...(limitPrice === undefined ? {} : { limitPrice }),
       timeInForce: 'GTC',
       tsInit: this.#clock.now(),
       ...(notional === undefined ? {} : { notional }),
@@ -675,20 +725,23 @@ export class Engine {
     if (purpose === 'entry') st.entryOrder = id;
     else st.exitOrder = id;
     // the intent is durable before the venue hears of the order: a restart can always ask the venue about it
-    this.#tracker.open(id);
+    // (an escalator tracks its own orders' states: it opens them once the id is known)
+    if (escalated) this.#escalated.add(id);
+    else this.#tracker.open(id);
     this.#recordIntent({
       clientOrderId: id,
       symbol: st.symbol,
       side: order.side,
-      type: 'Market',
+      type: limitPrice === undefined ? 'Market' : 'Limit',
       quantity: order.quantity.toString(),
+      ...(limitPrice === undefined ? {} : { limitPrice: limitPrice.toString() }),
       ...(notional === undefined ? {} : { notional: notional.amountString() }),
       purpose,
       reason,
       barIndex: st.index,
       createdNs: request.tsInit,
     });
-    this.#tracker.apply(id, 'submit', { reason, tsNs: request.tsInit, cause: { source: 'engine', purpose } });
+    if (!escalated) this.#tracker.apply(id, 'submit', { reason, tsNs: request.tsInit, cause: { source: 'engine', purpose } });
     this.#log.log('info', 'order-submit', { id, symbol: st.symbol, purpose, side: order.side, quantity: order.quantity.toString(), notional: notional?.toString(), reason, tsNs: request.tsInit });
     this.#deps.hooks?.beforeSubmit?.(this, request);
     this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
@@ -742,7 +795,10 @@ export class Engine {
 
   /** Applies one venue event: status in the OMS, fills to the portfolio (deduplicated by execution id) and the trade. */
   onVenueEvent(e: VenueEvent): void {
-    if (e.kind !== 'position-changed') this.#track(e);
+    if (e.kind !== 'position-changed') {
+      if (this.#escalated.has(e.clientOrderId)) this.#symbols.get(this.#working.get(e.clientOrderId)?.symbol ?? this.#recentDone.get(e.clientOrderId)?.symbol ?? '')?.escalator?.onEvent(e);
+      else this.#track(e);
+    }
     switch (e.kind) {
       case 'accepted':
         this.#status(e.clientOrderId, 'Acknowledged');
@@ -917,7 +973,7 @@ export class Engine {
     if (st.entryOrder === id) {
       st.entryOrder = undefined;
       // an entry that ended without any fill leaves no trade
-      if (st.trade !== undefined && st.trade.entryQty.isZero()) st.trade = undefined;
+      if (st.trade !== undefined && st.trade.entryQty.isZero() && st.escalator === undefined) st.trade = undefined;
     }
     if (st.exitOrder === id) st.exitOrder = undefined;
     if (w.leg === true) st.legs = st.legs.filter((l) => l !== id);
@@ -1006,6 +1062,7 @@ export class Engine {
         exitOrder: st.exitOrder ?? null,
         legs: [...st.legs],
         pendingExit: st.pendingExit ?? null,
+        escalator: st.escalator === undefined ? null : { reason: st.escalatorReason ?? '', state: st.escalator.snapshot() },
         trade:
           t === undefined
             ? null
@@ -1025,6 +1082,7 @@ export class Engine {
                 entryPxF: t.entryPxF,
                 legsRegistered: t.legsRegistered,
                 exitAttempts: t.exitAttempts,
+                entryAttempts: t.entryAttempts,
               },
         indicators: st.indicators.snapshot(),
         strategies: st.slots.map((slot) => ({ enabled: slot.enabled, state: slot.strategy.snapshot?.() ?? null })),
@@ -1049,6 +1107,7 @@ export class Engine {
       oms: liveOmsState(this.oms.snapshot()),
       working: [...this.#working.values()].map((w) => ({ ...w })),
       orderStates: this.#tracker.snapshot(),
+      escalated: [...this.#escalated],
       closedTrades: this.#closedTrades.length,
       audit: this.#audit.head(),
       symbols,
@@ -1096,6 +1155,8 @@ export class Engine {
     this.#kill.restore(state.killSwitch as never);
     this.#cooldowns.restore(state.cooldowns as Record<string, number>);
     this.#tracker.restore(state.orderStates as never);
+    this.#escalated.clear();
+    for (const id of (state.escalated as string[] | undefined) ?? []) this.#escalated.add(id);
     this.#working.clear();
     for (const w of state.working as WorkingOrder[]) this.#working.set(w.clientOrderId, { ...w });
     this.#closedTrades.length = 0;
@@ -1127,6 +1188,11 @@ export class Engine {
       st.exitOrder = (v.exitOrder as ClientOrderId | null) ?? undefined;
       st.legs = [...((v.legs as ClientOrderId[] | undefined) ?? [])];
       st.pendingExit = (v.pendingExit as string | null) ?? undefined;
+      const esc = v.escalator as { reason: string; state: EscalationSnapshot } | null | undefined;
+      if (esc !== null && esc !== undefined) {
+        st.escalatorReason = esc.reason;
+        st.escalator = EntryEscalator.restore(esc.state, this.#escalatorDeps(st, esc.reason));
+      }
       const t = v.trade as Record<string, unknown> | null;
       if (t === null) st.trade = undefined;
       else {
@@ -1144,6 +1210,7 @@ export class Engine {
         trade.entryPxF = t.entryPxF as number;
         trade.legsRegistered = t.legsRegistered === true;
         trade.exitAttempts = (t.exitAttempts as number | undefined) ?? 0;
+        trade.entryAttempts = (t.entryAttempts as number | undefined) ?? 0;
         st.trade = trade;
       }
       st.indicators.restore(v.indicators as Record<string, unknown>);

@@ -23,6 +23,8 @@ export interface EscalationConfig {
   readonly cancelRetryNs: bigint;
   /** Refused cancels repeated before giving up and leaving the order to reconciliation (default 3). */
   readonly maxCancelRetries: number;
+  /** Time out (cancel and give up on) a market order like the others (default true); false lets it fill. */
+  readonly marketTimeout?: boolean;
 }
 
 /** The seed's policy: 2 s at the fair price, 2 s repriced, then market; 3 orders at most. */
@@ -150,6 +152,7 @@ export interface EscalationSnapshot {
     readonly maxAttempts: number;
     readonly cancelRetryNs: TaggedBigint;
     readonly maxCancelRetries: number;
+    readonly marketTimeout?: boolean;
   };
   readonly phase: EscalationPhase;
   readonly next: NextStep | null;
@@ -342,6 +345,7 @@ export class EntryEscalator {
         maxAttempts: c.maxAttempts,
         cancelRetryNs: tag(c.cancelRetryNs),
         maxCancelRetries: c.maxCancelRetries,
+        ...(c.marketTimeout === false ? { marketTimeout: false } : {}),
       },
       phase: this.#phase,
       next: this.#next ?? null,
@@ -385,6 +389,7 @@ export class EntryEscalator {
       maxAttempts: r.int(cf, 'config.maxAttempts'),
       cancelRetryNs: r.big(cf, 'config.cancelRetryNs'),
       maxCancelRetries: r.int(cf, 'config.maxCancelRetries'),
+      ...((cf as Record<string, unknown>).marketTimeout === false ? { marketTimeout: false } : {}),
     };
     let esc: EntryEscalator;
     try {
@@ -485,7 +490,9 @@ export class EntryEscalator {
     const now = this.#clock.now();
     this.#tracker.open(id);
     this.#tracker.apply(id, 'submit', { reason, tsNs: now, cause: { source: 'escalation', attempt: String(this.#legs.length), type, quantity: quantity.toString(), ...(limitPrice === undefined ? {} : { limitPrice: limitPrice.toString() }) } });
-    this.#arm('timeout', now + (this.#legs.length === 1 ? this.config.firstTimeoutNs : this.config.secondTimeoutNs));
+    // with `marketTimeout` off, a market order is not timed out: it fills at the venue's next chance (the
+    // next bar's open in a bar backtest) or the venue cancels or rejects it
+    if (type !== 'Market' || this.config.marketTimeout !== false) this.#arm('timeout', now + (this.#legs.length === 1 ? this.config.firstTimeoutNs : this.config.secondTimeoutNs));
     const buffered = this.#buffer;
     this.#buffer = [];
     for (const e of buffered) this.onEvent(e);
