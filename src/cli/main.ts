@@ -14,15 +14,7 @@ const INPUT_CODES = new Set([
   'InvalidData',
   'FileNotFound',
   'ConfigInvalid',
-  'Usage',
 ]);
-
-/** Marks an error as bad usage or input (exit code 2). */
-export class UsageError extends AxonError<'Usage'> {
-  constructor(detail: string) {
-    super('Usage', detail);
-  }
-}
 
 /** Exit code for an error thrown by a command. */
 export function exitCodeFor(e: unknown): number {

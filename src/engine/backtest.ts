@@ -135,7 +135,7 @@ export function backtestInstrument(symbol: string, config: EngineConfig): Instru
 }
 
 /** The simulated venue a backtest config describes. */
-export function buildVenue(config: EngineConfig, instruments: Instrument[], rngSeed: number): SimulatedVenue {
+export function buildVenue(config: EngineConfig, instruments: Instrument[]): SimulatedVenue {
   const v = config.venue;
   const b = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of(config.run.cash, config.run.currency)], name: 'SIM' })
     .accountType(config.engine.long_only ? 'cash' : 'margin')
@@ -153,7 +153,6 @@ export function buildVenue(config: EngineConfig, instruments: Instrument[], rngS
         : v.commission === 'bps'
           ? new BpsCommission(v.commission_rate)
           : new FixedCommission(v.commission_rate);
-  void rngSeed;
   return b.commissionModel(commission).build();
 }
 
@@ -257,7 +256,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     for (const s of symbols) instruments.set(s, backtestInstrument(s, config));
     const clock = new TestClock(0n);
     const rng = new Rng(config.run.seed);
-    const venue = buildVenue(config, [...instruments.values()], config.run.seed);
+    const venue = buildVenue(config, [...instruments.values()]);
     await venue.connect();
     const logger = new JsonlLogger(join(runDir, 'engine.log'));
     // replayed bars already live in their source: written atomically, without an fsync per file

@@ -24,7 +24,7 @@ interface Harness {
 function harness(overrides: Record<string, unknown>, strategy: StrategyFactory, symbols = ['AAA']): Harness {
   const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, ...overrides });
   const instruments = new Map<string, Instrument>(symbols.map((s) => [s, backtestInstrument(s, config)]));
-  const venue = buildVenue(config, [...instruments.values()], 1);
+  const venue = buildVenue(config, [...instruments.values()]);
   void venue.connect();
   const clock = new TestClock(0n);
   const logger = new MemoryLogger();

@@ -1392,9 +1392,4 @@ export class Engine {
   lastClose(symbol: string): number | undefined {
     return this.#symbols.get(symbol)?.lastClose;
   }
-
-  /** The instrument's price as an exact Price from a float bar value. */
-  static price(value: number, instrument: Instrument): Price {
-    return priceFromFloat(value, instrument.pricePrecision);
-  }
 }

@@ -57,7 +57,7 @@ describe(`${SCENARIOS} seeded fault scenarios (drops, duplicates, delays, reorde
         cooldown: { bars_after_stop: 0 },
       });
       const instruments = new Map<string, Instrument>(SYMBOLS.map((s) => [s, backtestInstrument(s, config)]));
-      const inner = buildVenue(config, [...instruments.values()], seed);
+      const inner = buildVenue(config, [...instruments.values()]);
       const venue = new FaultyVenue(inner.config, new Rng(`faults:${seed}`), FAULT_PRESETS.chaos);
       await venue.connect();
       const sent: string[] = [];

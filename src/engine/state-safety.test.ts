@@ -34,7 +34,7 @@ const everyTenthLong: StrategyFactory = {
 function setup(overrides: Record<string, unknown>, dir: string) {
   const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
   const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
-  const venue = buildVenue(config, [...instruments.values()], 1);
+  const venue = buildVenue(config, [...instruments.values()]);
   void venue.connect();
   const clock = new TestClock(0n);
   const state = StateStore.open(join(dir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });

@@ -57,9 +57,10 @@ export class StrategyRegistry {
     } catch (e) {
       throw new StrategyError('StrategyNotFound', `cannot load strategy file ${path}: ${(e as Error).message}`, { cause: e });
     }
-    // a .ts file outside an ESM package loads as CommonJS: its exports sit one level down
-    const inner = (mod.default as Record<string, unknown> | undefined)?.default !== undefined && typeof (mod.default as Record<string, unknown>).create !== 'function' ? (mod.default as Record<string, unknown>) : mod;
-    const factory = (inner.default ?? inner.strategy ?? mod.strategy) as StrategyFactory | undefined;
+    // a .ts file outside an ESM package loads as CommonJS: its exports sit one level down, under default
+    const cjs = mod.default as Record<string, unknown> | undefined;
+    const exports = cjs !== undefined && typeof cjs.create !== 'function' ? cjs : mod;
+    const factory = (exports.default ?? exports.strategy) as StrategyFactory | undefined;
     checkFactory(factory, path);
     this.register(factory as StrategyFactory);
     return factory as StrategyFactory;

@@ -6,6 +6,7 @@ import type { Bar } from '../../model/bar.js';
 import type { BalanceReport, ModifyRequest, OrderReport, OrderRequest, PositionReport, VenueEvent } from '../../model/order.js';
 import type { BarDrivenVenue, VenueCapabilities, VenueEventHandler } from '../venue.js';
 import { rawAt, type VolumeModel } from './models.js';
+import { EventOutbox } from './outbox.js';
 import { SimulatedVenueError } from './errors.js';
 import { SimulatedVenue, SimulatedVenueBuilder, type SimulatedVenueConfig, type SimulatedVenueState } from './simulated-venue.js';
 import { eventFromState, eventState, invalidState, StateReader, type VenueEventState } from './state.js';
@@ -212,8 +213,7 @@ export class FaultyVenue implements BarDrivenVenue {
   #handlers: VenueEventHandler[] = [];
   /** Events the inner venue produced during the current call, before faults. */
   #collected: VenueEvent[] = [];
-  readonly #outbox: VenueEvent[] = [];
-  #dispatching = false;
+  readonly #outbox = new EventOutbox(() => this.#handlers);
   #connected = false;
   #tick = 0;
   #lastClose: bigint | undefined;
@@ -399,7 +399,7 @@ export class FaultyVenue implements BarDrivenVenue {
    * @throws SimulatedVenueError Busy when called while events are being delivered
    */
   snapshot(): FaultyVenueState {
-    if (this.#dispatching || this.#collected.length !== 0 || this.#outbox.length !== 0) {
+    if (this.#outbox.busy || this.#collected.length !== 0) {
       throw new SimulatedVenueError('Busy', 'cannot snapshot the faulty venue while it is delivering events; snapshot between calls');
     }
     return {
@@ -425,7 +425,7 @@ export class FaultyVenue implements BarDrivenVenue {
    * for a malformed state | Busy while events are being delivered
    */
   restore(state: FaultyVenueState): void {
-    if (this.#dispatching || this.#collected.length !== 0 || this.#outbox.length !== 0) {
+    if (this.#outbox.busy || this.#collected.length !== 0) {
       throw new SimulatedVenueError('Busy', 'cannot restore the faulty venue while it is delivering events');
     }
     const root = new StateReader('faulty venue state');
@@ -656,27 +656,7 @@ export class FaultyVenue implements BarDrivenVenue {
   #dispatch(events: VenueEvent[]): void {
     if (events.length === 0) return;
     for (const e of events) this.#outbox.push(e);
-    if (this.#dispatching) return;
-    this.#dispatching = true;
-    let error: unknown;
-    let failed = false;
-    try {
-      for (let i = 0; i < this.#outbox.length; i++) {
-        const event = this.#outbox[i] as VenueEvent;
-        for (const h of this.#handlers) {
-          try {
-            h(event);
-          } catch (e) {
-            if (!failed) error = e;
-            failed = true;
-          }
-        }
-      }
-    } finally {
-      this.#outbox.length = 0;
-      this.#dispatching = false;
-    }
-    if (failed) throw error;
+    this.#outbox.flush();
   }
 }
 

@@ -17,6 +17,7 @@ import type {
   VenueEvent,
 } from '../../model/order.js';
 import type { BarDrivenVenue, VenueCapabilities, VenueEventHandler } from '../venue.js';
+import { EventOutbox } from './outbox.js';
 import { SimulatedVenueError } from './errors.js';
 import {
   barPrices,
@@ -323,8 +324,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   /** Orders not yet live (latency), in arrival order. */
   #pending: SimOrder[] = [];
   #handlers: VenueEventHandler[] = [];
-  readonly #queue: VenueEvent[] = [];
-  #dispatching = false;
+  readonly #outbox = new EventOutbox(() => this.#handlers);
   #connected = false;
   #now = 0n;
   #seq = 0;
@@ -436,27 +436,27 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (bar.closeTimeNs > this.#now) this.#now = bar.closeTimeNs;
     if (this.#pending.length !== 0) this.#acceptArrived(bar.closeTimeNs);
     if (book.working.length !== 0) this.#matchBook(book, bar);
-    if (this.#queue.length !== 0) this.#flush();
+    if (this.#outbox.size !== 0) this.#outbox.flush();
   }
 
   submit(order: OrderRequest): Promise<void> {
     if (!this.#connected) return Promise.reject(notConnected('submit'));
     this.#submit(order);
-    this.#flush();
+    this.#outbox.flush();
     return Promise.resolve();
   }
 
   modify(request: ModifyRequest): Promise<void> {
     if (!this.#connected) return Promise.reject(notConnected('modify'));
     this.#modify(request);
-    this.#flush();
+    this.#outbox.flush();
     return Promise.resolve();
   }
 
   cancel(clientOrderId: ClientOrderId): Promise<void> {
     if (!this.#connected) return Promise.reject(notConnected('cancel'));
     this.#cancel(clientOrderId);
-    this.#flush();
+    this.#outbox.flush();
     return Promise.resolve();
   }
 
@@ -520,7 +520,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     this.#applyPosition(b, d, px);
     this.#emit({ kind: 'position-changed', symbol, signedQty: formatDecimal(b.position, b.sp), tsEvent: this.#now, tsInit: this.#now });
-    this.#flush();
+    this.#outbox.flush();
   }
 
   /**
@@ -530,7 +530,7 @@ export class SimulatedVenue implements BarDrivenVenue {
    * @throws SimulatedVenueError Busy when called while events are being delivered
    */
   snapshot(): SimulatedVenueState {
-    if (this.#dispatching || this.#queue.length !== 0) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
+    if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
     const modelStates: Partial<Record<ModelPart, unknown>> = {};
     for (const part of MODEL_PARTS) {
       const m = this.config[part];
@@ -598,7 +598,7 @@ export class SimulatedVenue implements BarDrivenVenue {
    * InvalidState for a malformed state | Busy while events are being delivered
    */
   restore(state: SimulatedVenueState): void {
-    if (this.#dispatching || this.#queue.length !== 0) throw new SimulatedVenueError('Busy', 'cannot restore the simulated venue while it is delivering events');
+    if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot restore the simulated venue while it is delivering events');
     const root = new StateReader('simulated venue state');
     const r = root.record(state, ['format', 'config', 'nowNs', 'orderSeq', 'tradeSeq', 'cash', 'books', 'orders', 'pending', 'modelStates']);
     if (r.format !== SIMULATED_VENUE_STATE_FORMAT) {
@@ -805,31 +805,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   // ---- events
 
   #emit(event: VenueEvent): void {
-    this.#queue.push(Object.freeze(event));
-  }
-
-  #flush(): void {
-    if (this.#dispatching) return;
-    this.#dispatching = true;
-    let error: unknown;
-    let failed = false;
-    try {
-      for (let i = 0; i < this.#queue.length; i++) {
-        const event = this.#queue[i] as VenueEvent;
-        for (const h of this.#handlers) {
-          try {
-            h(event);
-          } catch (e) {
-            if (!failed) error = e;
-            failed = true;
-          }
-        }
-      }
-    } finally {
-      this.#queue.length = 0;
-      this.#dispatching = false;
-    }
-    if (failed) throw error;
+    this.#outbox.push(Object.freeze(event));
   }
 
   #reject(id: ClientOrderId, reason: string): void {
