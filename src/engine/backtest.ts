@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify as toToml } from 'smol-toml';
 import { TestClock } from '../core/clock.js';
@@ -42,6 +42,7 @@ import { JsonlLogger } from './logger.js';
 import { StateStore } from './state/store.js';
 import { StateError } from './state/errors.js';
 import { configHash } from './state/codec.js';
+import { snakeKeys, tradeCsv, writeAtomic } from './run-files.js';
 
 /**
  * One bar through the backtest loop: time to the bar's open, the venue matches resting orders on it,
@@ -172,30 +173,6 @@ export function calendarOf(config: EngineConfig, timeframe: Timeframe | undefine
     }
     return cal;
   };
-}
-
-function snakeKeys(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-  return out;
-}
-
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
-function tradeCsv(trades: readonly TradeRecord[]): string {
-  const head = 'id,symbol,side,quantity,entry_time_ns,entry_price,exit_time_ns,exit_price,pnl,fees,exit_reason';
-  const rows = trades.map((t) =>
-    [t.id, t.symbol, t.side, t.quantity, t.entryTimeNs, t.entryPrice, t.exitTimeNs ?? '', t.exitPrice ?? '', t.pnl ?? '', t.fees, t.exitReason ?? '']
-      .map((v) => {
-        const s = String(v);
-        return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-      })
-      .join(','),
-  );
-  return `${[head, ...rows].join('\n')}\n`;
 }
 
 /**

@@ -77,6 +77,17 @@ export interface EngineDeps {
    * live venue must see an intent only after it is committed.
    */
   batchWrites?: boolean;
+  /**
+   * Hold orders and cancels until `flushSends()` instead of handing them to the venue at once. A live
+   * driver commits the bar's writes and a checkpoint in one transaction first, so the venue never hears
+   * of an order whose intent and surrounding state a restart could not load.
+   */
+  deferSends?: boolean;
+  /**
+   * Mixed into every client order id. A live driver gives each process start its own (the ids of a
+   * crashed process may already be at the venue: a restart must never reuse them).
+   */
+  idNamespace?: string;
 }
 
 /** What one reconciliation found and did. */
@@ -447,6 +458,11 @@ export class Engine {
     st.lastClose = close;
     this.#recordEquity(bar.closeTimeNs);
     const blocked = this.#kill.update(bar.closeTimeNs, this.#equityF);
+    if (this.catchUp) {
+      // bars the engine missed while it was down: indicators and marks only, no decisions on stale data
+      this.#afterBar();
+      return;
+    }
     const trade = st.trade;
     if (trade !== undefined && st.exitOrder === undefined && st.legs.length === 0 && st.pendingExit !== undefined) {
       const why = st.pendingExit;
@@ -493,6 +509,12 @@ export class Engine {
 
   #stepStarted = false;
   #checkpointedStep = -1;
+
+  /**
+   * While true, bars update indicators, marks and the equity curve only: no exits, no strategies, no
+   * orders. A live driver sets it while it replays bars it missed (history backfill after a restart).
+   */
+  catchUp = false;
 
   #afterBar(): void {
     if (!this.#stepStarted) return;
@@ -693,7 +715,8 @@ export class Engine {
   #clientIdFor(st: SymbolState, purpose: Purpose): string {
     const tradeId = st.trade?.id ?? this.#nextTradeId;
     const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : (st.trade?.entryAttempts ?? 0);
-    const h = createHash('sha256').update(`${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`).digest('hex');
+    const ns = this.#deps.idNamespace === undefined ? '' : `${this.#deps.idNamespace}|`;
+    const h = createHash('sha256').update(`${ns}${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`).digest('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
@@ -744,8 +767,33 @@ export class Engine {
     if (!escalated) this.#tracker.apply(id, 'submit', { reason, tsNs: request.tsInit, cause: { source: 'engine', purpose } });
     this.#log.log('info', 'order-submit', { id, symbol: st.symbol, purpose, side: order.side, quantity: order.quantity.toString(), notional: notional?.toString(), reason, tsNs: request.tsInit });
     this.#deps.hooks?.beforeSubmit?.(this, request);
-    this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
+    if (this.#deps.deferSends === true) this.#outgoing.push(request);
+    else this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
     return id;
+  }
+
+  /** Orders and cancels held for `flushSends()` (with `deferSends`), in the order they were made. */
+  readonly #outgoing: (OrderRequest | { readonly cancel: ClientOrderId })[] = [];
+
+  /** How many orders and cancels wait for `flushSends()`. */
+  get pendingSends(): number {
+    return this.#outgoing.length;
+  }
+
+  /**
+   * Hands the held orders and cancels to the venue (with `deferSends`), in order; call it once their
+   * intents and the state around them are committed. Resolves when the venue has taken (or failed) them all.
+   */
+  flushSends(): Promise<void> {
+    if (this.#outgoing.length === 0) return Promise.resolve();
+    const batch = this.#outgoing.splice(0);
+    return Promise.all(
+      batch.map((r) =>
+        'cancel' in r
+          ? this.#venue.cancel(r.cancel).catch((e: unknown) => this.#log.log('warn', 'cancel-failed', { id: r.cancel, error: (e as Error)?.message ?? String(e) }))
+          : this.#venue.submit(r).catch((e: unknown) => this.#onSendFailure(r.clientOrderId, e)),
+      ),
+    ).then(() => undefined);
   }
 
   /**
@@ -790,6 +838,10 @@ export class Engine {
 
   #cancel(id: ClientOrderId, reason: string): void {
     this.#log.log('info', 'order-cancel', { id, reason, tsNs: this.#clock.now() });
+    if (this.#deps.deferSends === true) {
+      this.#outgoing.push({ cancel: id });
+      return;
+    }
     this.#venue.cancel(id).catch((e: unknown) => this.#log.log('warn', 'cancel-failed', { id, error: (e as Error)?.message ?? String(e) }));
   }
 

@@ -1,0 +1,201 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NS, TestClock } from '../core/clock.js';
+import type { Bar } from '../model/bar.js';
+import type { Instrument } from '../model/instrument.js';
+import type { StrategyFactory } from '../strategy/types.js';
+import type { SimulatedVenue } from '../venues/simulated/simulated-venue.js';
+import { resolveConfig, type EngineConfig } from './config.js';
+import { Engine, MutableBar } from './engine.js';
+import { MemoryLogger } from './logger.js';
+import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
+import { runLive, type BarFeed, type LiveResult } from './live.js';
+import { StateStore } from './state/store.js';
+import { Rng } from '../core/rng.js';
+
+const T0 = 1_709_649_000_000_000_000n;
+const minute = (i: number): bigint => T0 + BigInt(i) * NS.m;
+
+const tickTock: StrategyFactory = {
+  name: 'tick-tock',
+  description: 'enter on bars 5, 25, 45...; exit on bars 15, 35, 55...',
+  params: {},
+  create: () => ({
+    onBar: (bar) => (bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined),
+  }),
+};
+
+function configFor(overrides: Record<string, unknown> = {}): EngineConfig {
+  return resolveConfig({ data: { symbols: ['AAA'] }, venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
+}
+
+function barAt(i: number): Bar {
+  const close = 100 + 10 * Math.sin(i / 7);
+  return { symbol: 'AAA', timeframe: '1m', openTimeNs: minute(i), closeTimeNs: minute(i + 1), open: close - 0.5, high: close + 1, low: close - 1, close, volume: 1000 };
+}
+
+/**
+ * A bar feed that a test drives: each push shows the bar to the in-process simulated venue first (it
+ * matches resting orders, as a venue's own market does), then publishes it, and resolves once the runner
+ * has handled it. Bars pushed while no runner listens are only published (history).
+ */
+class DrivenFeed implements BarFeed {
+  readonly published: Bar[] = [];
+  #onBars: ((bars: readonly Bar[]) => void) | undefined;
+  #handled = 0;
+  #waiters: { n: number; resolve: () => void }[] = [];
+  constructor(readonly venue: SimulatedVenue) {}
+  subscribe(_symbols: readonly string[], onBars: (bars: readonly Bar[]) => void): Promise<void> {
+    this.#onBars = onBars;
+    return Promise.resolve();
+  }
+  history(_symbols: readonly string[], fromNs: bigint, toNs: bigint): Promise<Bar[]> {
+    return Promise.resolve(this.published.filter((b) => b.openTimeNs >= fromNs && b.openTimeNs < toNs));
+  }
+  close(): Promise<void> {
+    this.#onBars = undefined;
+    return Promise.resolve();
+  }
+  handled(): void {
+    this.#handled++;
+    for (const w of this.#waiters.splice(0)) {
+      if (this.#handled >= w.n) w.resolve();
+      else this.#waiters.push(w);
+    }
+  }
+  async push(bar: Bar): Promise<void> {
+    this.venue.onBar(bar);
+    this.published.push(bar);
+    const on = this.#onBars;
+    if (on === undefined) return;
+    const target = this.#handled + 1;
+    const done = new Promise<void>((resolve) => this.#waiters.push({ n: target, resolve }));
+    on([bar]);
+    await done;
+  }
+}
+
+async function live(dir: string, config: EngineConfig, venue: SimulatedVenue, feed: DrivenFeed, drive: () => Promise<void>, extra: Partial<Parameters<typeof runLive>[0]> = {}): Promise<LiveResult> {
+  const stop = new AbortController();
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const run = runLive({
+    config,
+    strategy: tickTock,
+    runDir: dir,
+    venue,
+    feed,
+    clock: new TestClock(T0),
+    durability: 'process',
+    signal: stop.signal,
+    onReady: () => ready(),
+    onBarsHandled: () => feed.handled(),
+    ...extra,
+  });
+  await Promise.race([isReady, run]);
+  await drive();
+  stop.abort();
+  return run;
+}
+
+describe('runLive (the live driver) against the simulated venue', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'axon-live-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  function backtestTrades(config: EngineConfig, n: number): string {
+    const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
+    const venue = buildVenue(config, [...instruments.values()]);
+    void venue.connect();
+    const clock = new TestClock(0n);
+    const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, strategy: tickTock, calendarFor: calendarOf(config, '1m'), logger: new MemoryLogger() });
+    const pair = [new MutableBar(), new MutableBar()];
+    for (let i = 0; i < n; i++) {
+      const bar = Object.assign(pair[i % 2] as MutableBar, barAt(i));
+      stepBar(clock, venue, engine, bar as MutableBar & { timeframe: '1m' });
+    }
+    return JSON.stringify(engine.trades().map((t) => [t.side, t.quantity, t.entryPrice, t.exitPrice, t.exitReason]));
+  }
+
+  it('trades exactly as the backtest on the same bars, and writes its run files', async () => {
+    const config = configFor();
+    const dir = join(root, 'same');
+    const venue = buildVenue(config, [backtestInstrument('AAA', config)]);
+    const feed = new DrivenFeed(venue);
+    const result = await live(dir, config, venue, feed, async () => {
+      for (let i = 0; i < 120; i++) await feed.push(barAt(i));
+    });
+    expect(result.bars).toBe(120);
+    expect(result.start).toBe(1);
+    const trades = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n');
+    expect(trades.length - 1).toBe(6);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { trades: number; mode: string; final_equity: string };
+    expect(summary.mode).toBe('live');
+    expect(summary.trades).toBe(6);
+    const liveEngineTrades = readFileSync(join(dir, 'trades.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .map((f) => [f[2], f[3], f[5], f[7], f[10]]);
+    expect(JSON.stringify(liveEngineTrades)).toBe(backtestTrades(config, 120));
+    // the venue agrees with the engine
+    const pos = await venue.positionReports();
+    expect(pos.filter((p) => p.signedQty !== '0')).toEqual([]);
+  });
+
+  it('restarts from its checkpoint with new client order ids, catches up on missed bars without trading on them', async () => {
+    const config = configFor();
+    const dir = join(root, 'restart');
+    const venue = buildVenue(config, [backtestInstrument('AAA', config)]);
+    const feed = new DrivenFeed(venue);
+    await live(dir, config, venue, feed, async () => {
+      for (let i = 0; i < 27; i++) await feed.push(barAt(i)); // entered on bar 25 (index 25 -> i 24), filled on 26
+    });
+    expect((await venue.positionReports()).find((p) => p.symbol === 'AAA')?.signedQty).not.toBe('0');
+    // down for bars 27..29: published, never seen by the engine
+    for (let i = 27; i < 30; i++) await feed.push(barAt(i));
+    const second = await live(dir, config, venue, feed, async () => {
+      for (let i = 30; i < 60; i++) await feed.push(barAt(i));
+    });
+    expect(second.start).toBe(2);
+    expect(second.bars).toBe(60);
+    const store = StateStore.open(join(dir, 'state.sqlite'), { configHash: (await import('./state/codec.js')).configHash(config), create: false, durability: 'process' });
+    const intents = store.intents();
+    store.close();
+    const ids = intents.map((i) => i.clientOrderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    // the exit of the trade opened before the restart and later trades were made under the new namespace
+    expect(intents.length).toBe(6);
+    const lines = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(lines.length).toBe(3);
+    expect((await venue.positionReports()).filter((p) => p.signedQty !== '0')).toEqual([]);
+  });
+
+  it('refuses an unusable state.sqlite, or starts flat and adopts the venue position when told to', async () => {
+    const config = configFor({ engine: { warmup_bars: 0, unknown_position: 'adopt' } });
+    const dir = join(root, 'bad');
+    const venue = buildVenue(config, [backtestInstrument('AAA', config)]);
+    const feed = new DrivenFeed(venue);
+    await live(dir, config, venue, feed, async () => {
+      for (let i = 0; i < 27; i++) await feed.push(barAt(i));
+    });
+    const path = join(dir, 'state.sqlite');
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2) + 100));
+    await expect(live(dir, config, venue, feed, () => Promise.resolve())).rejects.toMatchObject({ code: 'CheckpointCorrupt' });
+    expect(existsSync(`${path}.unusable-1`)).toBe(false);
+    const lines: string[] = [];
+    const flat = await live(dir, config, venue, feed, async () => {
+      for (let i = 27; i < 30; i++) await feed.push(barAt(i));
+    }, { onBadCheckpoint: 'start-flat', echo: (l) => lines.push(l) });
+    expect(existsSync(`${path}.unusable-1`)).toBe(true);
+    expect(lines.some((l) => l.includes('state-unusable'))).toBe(true);
+    expect(flat.start).toBe(1);
+    expect(flat.summary.corrections).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,345 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify as toToml } from 'smol-toml';
+import { LiveClock, type Clock, type TimerId } from '../core/clock.js';
+import { Rng } from '../core/rng.js';
+import type { Bar } from '../model/bar.js';
+import type { Instrument } from '../model/instrument.js';
+import type { VenueEvent } from '../model/order.js';
+import { computeStats, statsToJson } from '../analytics/stats.js';
+import type { StrategyFactory } from '../strategy/types.js';
+import type { Venue, VenueEventHandler } from '../venues/venue.js';
+import type { EngineConfig } from './config.js';
+import { Engine, EngineError, MutableBar, type EngineHooks, type ReconcileReport } from './engine.js';
+import { JsonlLogger } from './logger.js';
+import { StateStore } from './state/store.js';
+import { StateError } from './state/errors.js';
+import { configHash } from './state/codec.js';
+import { backtestInstrument, calendarOf } from './backtest.js';
+import { snakeKeys, tradeCsv, writeAtomic } from './run-files.js';
+
+/** A live source of bars: a market data stream plus the history needed to catch up after a restart. */
+export interface BarFeed {
+  /** Starts delivering bars; every call of `onBars` is one arrival (one stream message), in time order. */
+  subscribe(symbols: readonly string[], onBars: (bars: readonly Bar[]) => void): Promise<void>;
+  /** Bars already published with open time in [fromNs, toNs), merged in time order. */
+  history(symbols: readonly string[], fromNs: bigint, toNs: bigint): Promise<Bar[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A venue that can replay the fills it made after a time as ordinary fill events (by execution id, so
+ * the engine counts each once): how fills made while the engine was down reach it on restart.
+ */
+export interface FillRecovering {
+  recoverFills(afterNs: bigint): Promise<number>;
+}
+
+function canRecoverFills(v: Venue): v is Venue & FillRecovering {
+  return typeof (v as Partial<FillRecovering>).recoverFills === 'function';
+}
+
+/** What `runLive` needs. The venue and the feed are connected by the runner. */
+export interface LiveOptions {
+  config: EngineConfig;
+  strategy: StrategyFactory;
+  /** Run directory: config.toml, state.sqlite, engine.log, summary.json, trades.csv. Reused across restarts. */
+  runDir: string;
+  venue: Venue;
+  feed: BarFeed;
+  /** Symbols to trade (default: config.data.symbols). */
+  symbols?: readonly string[];
+  clock?: Clock;
+  /** Aborting it stops the run cleanly: no new bars, queued work finished, a last checkpoint, files written. */
+  signal?: AbortSignal;
+  /**
+   * An existing state.sqlite that cannot be used (corrupt, truncated, another configuration, no checkpoint):
+   * 'refuse' (default) throws; 'start-flat' moves it aside (`state.sqlite.unusable-<n>`), starts with empty
+   * local state and lets the startup reconciliation bring it to the venue's truth.
+   */
+  onBadCheckpoint?: 'refuse' | 'start-flat';
+  /** State durability: 'full' (default, synced commits) or 'process'. */
+  durability?: 'full' | 'process';
+  hooks?: EngineHooks;
+  /** Called once startup (checkpoint, reconciliation, catch-up) is done and bars are subscribed. */
+  onReady?: (info: { resumed: boolean; start: number; corrections: readonly string[] }) => void;
+  /** Called after every handled bar arrival: when it arrived, and when its orders were handed to the venue. */
+  onBarsHandled?: (info: { receivedNs: bigint; committedNs: bigint; sentNs: bigint; orders: number }) => void;
+  /** Log lines at this level or above also go to this function (e.g. stderr). */
+  echo?: (line: string) => void;
+}
+
+/** What a live run leaves behind. */
+export interface LiveResult {
+  readonly runDir: string;
+  readonly summary: Record<string, unknown>;
+  readonly bars: number;
+  /** How many times this run directory has been started, this one included. */
+  readonly start: number;
+}
+
+/**
+ * Runs the engine live: the same pipeline as a backtest, fed by a bar stream and talking to a venue
+ * over the network. Startup loads the last checkpoint, replays fills the venue made meanwhile,
+ * reconciles with the venue (the truth) and catches up on missed bars (indicators only), then consumes
+ * bars until `signal` aborts. All engine work (bars, venue events, timers, reconciliation) runs one
+ * task at a time; each task's writes and a checkpoint commit in one transaction before any order it
+ * made is sent, so a process killed at any moment restarts from a state the venue can be reconciled with.
+ * @throws StateError for an unusable state.sqlite (unless `onBadCheckpoint: 'start-flat'`), EngineError
+ */
+export async function runLive(options: LiveOptions): Promise<LiveResult> {
+  const { config, strategy, runDir, venue, feed } = options;
+  mkdirSync(runDir, { recursive: true });
+  const symbols = [...(options.symbols ?? config.data.symbols)];
+  if (symbols.length === 0) throw new EngineError('ConfigInvalid', 'no symbols to trade: give data.symbols or --symbol');
+  const statePath = join(runDir, 'state.sqlite');
+  const hash = configHash(config);
+  const durability = options.durability ?? 'full';
+  let state: StateStore;
+  let checkpoint: ReturnType<StateStore['loadCheckpoint']>;
+  try {
+    const fresh = !existsSync(statePath);
+    state = StateStore.open(statePath, { configHash: hash, create: fresh, durability });
+    try {
+      checkpoint = fresh ? undefined : state.loadCheckpoint();
+      const saved = checkpoint?.state as { engine?: unknown } | undefined;
+      if (saved !== undefined && saved.engine === undefined) throw new StateError('CheckpointCorrupt', `${statePath}: the last checkpoint lacks the engine state`);
+      if (!fresh && checkpoint === undefined && state.intents().length > 0) {
+        throw new StateError('CheckpointMissing', `${statePath} has order intents but no checkpoint to load`);
+      }
+    } catch (e) {
+      state.close();
+      throw e;
+    }
+  } catch (e) {
+    if (!(e instanceof StateError) || options.onBadCheckpoint !== 'start-flat' || e.code === 'DuplicateIntent') throw e;
+    let n = 1;
+    while (existsSync(`${statePath}.unusable-${n}`)) n++;
+    const aside = `${statePath}.unusable-${n}`;
+    renameSync(statePath, aside);
+    for (const ext of ['-wal', '-shm']) if (existsSync(statePath + ext)) renameSync(statePath + ext, aside + ext);
+    state = StateStore.open(statePath, { configHash: hash, create: true, durability });
+    checkpoint = undefined;
+    options.echo?.(`warn: state-unusable ${JSON.stringify({ error: (e as Error).message, movedTo: aside, action: 'starting flat; reconciliation adopts the venue state' })}`);
+  }
+  if (!existsSync(join(runDir, 'config.toml'))) writeAtomic(join(runDir, 'config.toml'), toToml(config as unknown as Record<string, unknown>));
+  // every start gets its own client order id namespace: a crashed start's ids may already be at the venue
+  const start = Number((state.db.prepare("SELECT value FROM meta WHERE key = 'live_starts'").get() as { value: string } | undefined)?.value ?? '0') + 1;
+  state.db.prepare("INSERT INTO meta (key, value) VALUES ('live_starts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(start));
+
+  const logger = new JsonlLogger(join(runDir, 'engine.log'), options.echo === undefined ? {} : { echo: options.echo });
+  const instruments = new Map<string, Instrument>();
+  for (const s of symbols) instruments.set(s, backtestInstrument(s, config));
+  const baseClock = options.clock ?? new LiveClock();
+
+  // one task at a time: bars, venue events, timers and reconciliation never interleave
+  let chain: Promise<unknown> = Promise.resolve();
+  let failure: unknown;
+  const enqueue = <T>(task: () => T | Promise<T>): Promise<T | undefined> => {
+    const p = chain.then(async () => (failure === undefined ? await task() : undefined));
+    chain = p.catch((e: unknown) => {
+      failure ??= e;
+    });
+    return p.catch(() => undefined);
+  };
+
+  // the engine's timers (entry escalation) run as tasks too
+  const clock: Clock = {
+    now: () => baseClock.now(),
+    setTimer: (atNs: bigint, callback: (nowNs: bigint) => void): TimerId => baseClock.setTimer(atNs, (t) => void enqueue(() => commitAndSend(() => callback(t)))),
+    cancelTimer: (id: TimerId) => baseClock.cancelTimer(id),
+  };
+
+  // the engine hears venue events through the runner, which applies them as tasks
+  let engineHandler: VenueEventHandler | undefined;
+  const engineVenue: Venue = {
+    name: venue.name,
+    capabilities: venue.capabilities,
+    connect: () => venue.connect(),
+    disconnect: () => venue.disconnect(),
+    onEvent: (h) => {
+      engineHandler = h;
+      return () => {
+        engineHandler = undefined;
+      };
+    },
+    submit: (o) => venue.submit(o),
+    modify: (m) => venue.modify(m),
+    cancel: (id) => venue.cancel(id),
+    orderReports: (o) => venue.orderReports(o),
+    orderReport: (id) => venue.orderReport(id),
+    positionReports: () => venue.positionReports(),
+    balanceReport: () => venue.balanceReport(),
+  };
+
+  const engine = new Engine({
+    config,
+    state,
+    clock,
+    rng: new Rng(config.run.seed),
+    venue: engineVenue,
+    instruments,
+    strategy,
+    calendarFor: calendarOf(config, '1m'),
+    logger,
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    deferSends: true,
+    idNamespace: `live-${start}`,
+  });
+  const resumed = checkpoint !== undefined;
+  if (checkpoint !== undefined) engine.restore((checkpoint.state as { engine: Record<string, unknown> }).engine);
+
+  /** Runs `fn`, then checkpoints, in one transaction; then sends what it made. */
+  async function commitAndSend(fn: () => void): Promise<number> {
+    state.transaction(() => {
+      fn();
+      engine.checkpoint();
+    });
+    logger.flush();
+    const n = engine.pendingSends;
+    await engine.flushSends();
+    return n;
+  }
+
+  const pendingEvents: VenueEvent[] = [];
+  let drainQueued = false;
+  const unsubscribe = venue.onEvent((e) => {
+    pendingEvents.push(e);
+    if (drainQueued) return;
+    drainQueued = true;
+    void enqueue(() =>
+      commitAndSend(() => {
+        drainQueued = false;
+        for (const ev of pendingEvents.splice(0)) engineHandler?.(ev);
+      }),
+    );
+  });
+
+  let stopped = false;
+  const lastBarOpen = new Map<string, bigint>();
+  const bar = new MutableBar();
+  const feedBar = (b: Bar): void => {
+    const last = lastBarOpen.get(b.symbol);
+    if (last !== undefined && b.openTimeNs <= last) return; // a bar seen already (replays after a reconnect)
+    lastBarOpen.set(b.symbol, b.openTimeNs);
+    bar.symbol = b.symbol;
+    bar.openTimeNs = b.openTimeNs;
+    bar.closeTimeNs = b.closeTimeNs;
+    bar.open = b.open;
+    bar.high = b.high;
+    bar.low = b.low;
+    bar.close = b.close;
+    bar.volume = b.volume;
+    engine.onBar(bar);
+  };
+  const reconcile = async (reason: string): Promise<ReconcileReport> => {
+    let report: ReconcileReport | undefined;
+    // the venue is asked outside the transaction; corrections and the checkpoint commit together
+    state.db.exec('BEGIN');
+    try {
+      report = await engine.reconcile(reason);
+      engine.checkpoint();
+      state.db.exec('COMMIT');
+    } catch (e) {
+      if (state.db.inTransaction) state.db.exec('ROLLBACK');
+      throw e;
+    }
+    await engine.flushSends();
+    return report;
+  };
+
+  let corrections: readonly string[] = [];
+  try {
+    await venue.connect();
+    // restart: fills the venue made since the last one recorded arrive as ordinary (deduplicated) events
+    if (resumed && canRecoverFills(venue)) {
+      const fills = state.fills();
+      const last = fills.length === 0 ? checkpoint?.tsNs ?? 0n : fills[fills.length - 1]!.tsNs;
+      await enqueue(() => venue.recoverFills(last > 1_000_000_000n ? last - 1_000_000_000n : 0n));
+    }
+    await enqueue(async () => {
+      corrections = (await reconcile(resumed ? 'resume' : 'startup')).corrections;
+    });
+    // bars handled before the checkpoint are never handled again (a stream or history replay)
+    const handledUntil = resumed ? (checkpoint?.tsNs ?? 0n) : 0n;
+    // catch-up first (queued before the stream's first bars): bars published while this process was
+    // down update indicators and marks only; stream bars queue behind it and skip what it covered
+    if (resumed && handledUntil > 0n) {
+      void enqueue(async () => {
+        const missed = await feed.history(symbols, handledUntil - 86_400_000_000_000n, clock.now() + 86_400_000_000_000n);
+        await commitAndSend(() => {
+          engine.catchUp = true;
+          try {
+            for (const b of missed) if (b.closeTimeNs > handledUntil) feedBar(b);
+          } finally {
+            engine.catchUp = false;
+          }
+        });
+      });
+    }
+    await feed.subscribe(symbols, (bars) => {
+      if (stopped) return;
+      const receivedNs = process.hrtime.bigint();
+      void enqueue(async () => {
+        state.transaction(() => {
+          for (const b of bars) if (b.closeTimeNs > handledUntil) feedBar(b);
+          engine.checkpoint();
+        });
+        const committedNs = process.hrtime.bigint();
+        const orders = engine.pendingSends;
+        const sending = engine.flushSends();
+        const sentNs = process.hrtime.bigint();
+        logger.flush();
+        options.onBarsHandled?.({ receivedNs, committedNs, sentNs, orders });
+        await sending;
+        if (engine.reconcileDue) await reconcile('periodic');
+      });
+    });
+    await enqueue(() => undefined);
+    if (failure !== undefined) throw failure;
+    options.onReady?.({ resumed, start, corrections });
+    await new Promise<void>((resolve) => {
+      if (options.signal === undefined) return;
+      if (options.signal.aborted) return resolve();
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    stopped = true;
+    await feed.close().catch(() => undefined);
+    await chain;
+    unsubscribe();
+    await venue.disconnect().catch(() => undefined);
+    try {
+      if (failure === undefined) {
+        state.transaction(() => engine.checkpoint());
+      }
+    } finally {
+      state.close();
+      logger.close();
+    }
+  }
+  if (failure !== undefined) throw failure;
+
+  const trades = engine.trades();
+  const stats = computeStats(engine.equityCurve(), trades);
+  const exact = engine.exactEquity();
+  const summary: Record<string, unknown> = {
+    ...snakeKeys(statsToJson(stats) as unknown as Record<string, unknown>),
+    mode: 'live',
+    venue: venue.name,
+    strategy: strategy.name,
+    params: config.strategy.params,
+    symbols,
+    bars: engine.barCount,
+    trades: engine.entryCount,
+    closed_trades: stats.closedTrades,
+    final_equity: exact.round(4).toString(),
+    final_equity_exact: exact.toString(),
+    halted: engine.halted ?? null,
+    corrections: engine.corrections,
+    starts: start,
+  };
+  writeAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+  writeAtomic(join(runDir, 'trades.csv'), tradeCsv(trades));
+  return { runDir, summary, bars: engine.barCount, start };
+}
