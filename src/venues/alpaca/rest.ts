@@ -1,0 +1,265 @@
+import { Pool } from 'undici';
+import { NS, type Clock } from '../../core/clock.js';
+import type { Rng } from '../../core/rng.js';
+import type { AlpacaCredentials } from './credentials.js';
+import { AlpacaError, type AlpacaErrorCode } from './errors.js';
+import type { AlpacaErrorBody } from './protocol.js';
+import { backoffDelayNs, CircuitBreaker, sleep, TokenBucket, type BackoffOptions, type CircuitBreakerOptions } from './resilience.js';
+
+/** Log levels of the adapter's optional logger. */
+export type AlpacaLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** The adapter's optional logger: an event name and plain fields, never credentials. */
+export type AlpacaLogger = (level: AlpacaLogLevel, event: string, fields: Readonly<Record<string, unknown>>) => void;
+
+/** How a request may be repeated. */
+export type RequestSafety =
+  /** may be retried on network errors, timeouts, 5xx and 429 (GET, DELETE of an order) */
+  | 'safe'
+  /** never repeated after it may have reached Alpaca: a timeout, network error or 5xx is `UnknownOutcome`; a 429 (refused unprocessed) waits and retries */
+  | 'unsafe';
+
+/** Options of the REST client. */
+export interface AlpacaRestOptions {
+  /** Origin (and optional path prefix) of the API, e.g. `https://paper-api.alpaca.markets`. */
+  readonly baseUrl: string;
+  readonly credentials: AlpacaCredentials;
+  readonly clock: Clock;
+  /** Jitter of retry backoff. */
+  readonly rng: Rng;
+  /** Per-request timeout (headers and body each), ms; default 10,000. */
+  readonly timeoutMs?: number;
+  /** A limiter shared with other clients of the same account; default a fresh 200/min bucket. */
+  readonly limiter?: TokenBucket;
+  readonly breaker?: CircuitBreakerOptions;
+  /** Retries of safe requests after the first attempt; default 3. */
+  readonly retries?: number;
+  readonly backoff?: BackoffOptions;
+  /** Keep-alive connections in the pool; default 4. */
+  readonly connections?: number;
+  readonly logger?: AlpacaLogger;
+}
+
+/** A parsed answer. */
+export interface RestAnswer<T> {
+  readonly status: number;
+  readonly data: T;
+  /** Attempts made (1 = no retry). */
+  readonly attempts: number;
+}
+
+/** A REST refusal or failure, with the number of attempts made. */
+export class AlpacaRestError extends AlpacaError {
+  /** Attempts made before giving up (1 = the first answer was final). */
+  readonly attempts: number;
+
+  constructor(code: AlpacaErrorCode, detail: string, attempts: number, options?: { cause?: unknown; status?: number }) {
+    super(code, detail, options);
+    this.attempts = attempts;
+  }
+}
+
+type Outcome =
+  | { kind: 'answer'; status: number; headers: Record<string, string | string[] | undefined>; text: string }
+  | { kind: 'failed'; error: Error; timeout: boolean };
+
+/**
+ * Alpaca REST over an undici keep-alive pool: every request waits for a rate-limit token and passes the
+ * circuit breaker; safe requests retry with exponential backoff and seeded jitter; a 429 pauses the
+ * limiter until Retry-After / X-RateLimit-Reset. Error messages carry Alpaca's message, never credentials.
+ */
+export class AlpacaRest {
+  readonly limiter: TokenBucket;
+  readonly breaker: CircuitBreaker;
+  readonly #pool: Pool;
+  readonly #prefix: string;
+  readonly #origin: string;
+  readonly #credentials: AlpacaCredentials;
+  readonly #clock: Clock;
+  readonly #rng: Rng;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #backoff: BackoffOptions;
+  readonly #log: AlpacaLogger | undefined;
+
+  /** @throws AlpacaError InvalidConfig for a base URL that is not http(s) */
+  constructor(options: AlpacaRestOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch (e) {
+      throw new AlpacaError('InvalidConfig', `Alpaca base URL ${JSON.stringify(options.baseUrl)} is not a URL`, { cause: e });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new AlpacaError('InvalidConfig', `Alpaca base URL ${JSON.stringify(options.baseUrl)} must be http(s)`);
+    }
+    this.#origin = url.origin;
+    this.#prefix = url.pathname.replace(/\/+$/, '');
+    this.#credentials = options.credentials;
+    this.#clock = options.clock;
+    this.#rng = options.rng;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#retries = options.retries ?? 3;
+    this.#backoff = options.backoff ?? {};
+    this.#log = options.logger;
+    this.limiter = options.limiter ?? new TokenBucket({ perMinute: 200 }, options.clock);
+    this.breaker = new CircuitBreaker(options.breaker ?? {}, options.clock);
+    this.#pool = new Pool(this.#origin, {
+      connections: options.connections ?? 4,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+  }
+
+  /** The origin requests go to (for messages; holds no credentials). */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /**
+   * Sends one request and parses the JSON answer (undefined for an empty body).
+   * @throws AlpacaRestError with a code for every failure: `UnknownOutcome` for an unsafe request that
+   * may have been carried out, `CircuitOpen`, `RateLimited`, `Unauthorized`, the refusal codes for 403/404/422
+   * (`InsufficientBuyingPower`, `OrderNotFound`, `InvalidOrder`, `DuplicateClientOrderId`, `NotCancelable`),
+   * `VenueUnavailable` for 5xx, `Timeout`, `NetworkError`, `InvalidResponse`
+   */
+  async request<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    options: { safety: RequestSafety; query?: Readonly<Record<string, string | undefined>>; body?: unknown } = { safety: 'safe' },
+  ): Promise<RestAnswer<T>> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) qs.set(k, v);
+    const fullPath = `${this.#prefix}${path}${qs.size > 0 ? `?${qs.toString()}` : ''}`;
+    const what = `${method} ${path}`;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const safe = options.safety === 'safe';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.breaker.admit(what);
+      } catch (e) {
+        throw new AlpacaRestError('CircuitOpen', (e as AlpacaError).detail, attempt - 1, { cause: e });
+      }
+      await this.limiter.acquire();
+      const outcome = await this.#send(method, fullPath, body);
+      const retriesLeft = attempt <= this.#retries;
+      if (outcome.kind === 'failed') {
+        this.breaker.failure();
+        const code: AlpacaErrorCode = outcome.timeout ? 'Timeout' : 'NetworkError';
+        const why = outcome.timeout ? `timed out after ${this.#timeoutMs} ms` : `failed: ${this.#credentials.redact(outcome.error.message)}`;
+        if (!safe) {
+          throw new AlpacaRestError('UnknownOutcome', `${what} ${why}; it may have been carried out: query the order by its client order id`, attempt, {
+            cause: outcome.error,
+          });
+        }
+        if (retriesLeft) {
+          await this.#pause(what, attempt, `${code}`);
+          continue;
+        }
+        throw new AlpacaRestError(code, `${what} ${why} (${attempt} attempts)`, attempt, { cause: outcome.error });
+      }
+      const { status, text } = outcome;
+      if (status >= 200 && status < 300) {
+        this.breaker.success();
+        let data: T;
+        try {
+          data = (text === '' ? undefined : JSON.parse(text)) as T;
+        } catch (e) {
+          throw new AlpacaRestError('InvalidResponse', `${what} answered ${status} with a body that is not JSON`, attempt, { cause: e, status });
+        }
+        return { status, data, attempts: attempt };
+      }
+      const message = this.#credentials.redact(errorMessage(text));
+      if (status === 429) {
+        // a healthy refusal: the limiter, not the breaker, deals with it
+        this.breaker.release();
+        const until = this.#retryAt(outcome.headers);
+        this.limiter.pauseUntil(until);
+        this.#log?.('warn', 'alpaca-rate-limited', { request: what, retryInMs: Number((until - this.#clock.now()) / NS.ms), attempt });
+        if (retriesLeft) continue;
+        throw new AlpacaRestError('RateLimited', `${what} refused by Alpaca's rate limit (HTTP 429) ${attempt} times: ${message}`, attempt, { status });
+      }
+      if (status >= 500) {
+        this.breaker.failure();
+        if (!safe) {
+          throw new AlpacaRestError('UnknownOutcome', `${what} answered HTTP ${status} (${message}); it may have been carried out: query the order by its client order id`, attempt, {
+            status,
+          });
+        }
+        if (retriesLeft) {
+          await this.#pause(what, attempt, `HTTP ${status}`);
+          continue;
+        }
+        throw new AlpacaRestError('VenueUnavailable', `${what} answered HTTP ${status} ${attempt} times: ${message}`, attempt, { status });
+      }
+      this.breaker.success();
+      throw new AlpacaRestError(refusalCode(method, path, status, message), `${what} refused by Alpaca (HTTP ${status}): ${message}`, attempt, { status });
+    }
+  }
+
+  /** Closes the pool's connections. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #pause(what: string, attempt: number, why: string): Promise<void> {
+    const delay = backoffDelayNs(attempt - 1, this.#rng, this.#backoff);
+    this.#log?.('warn', 'alpaca-retry', { request: what, attempt, reason: why, delayMs: Number(delay / NS.ms) });
+    await sleep(this.#clock, delay);
+  }
+
+  #retryAt(headers: Record<string, string | string[] | undefined>): bigint {
+    const now = this.#clock.now();
+    const header = (name: string): string | undefined => {
+      const v = headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const after = header('retry-after');
+    if (after !== undefined) {
+      const secs = Number(after);
+      if (Number.isFinite(secs) && secs >= 0) return now + BigInt(Math.ceil(secs * 1000)) * NS.ms;
+      const at = Date.parse(after);
+      if (!Number.isNaN(at)) return BigInt(at) * NS.ms;
+    }
+    const reset = Number(header('x-ratelimit-reset'));
+    if (Number.isFinite(reset) && reset > 0) return BigInt(Math.ceil(reset)) * NS.s;
+    return now + NS.s;
+  }
+
+  async #send(method: string, path: string, body: string | undefined): Promise<Outcome> {
+    const headers: Record<string, string> = { ...this.#credentials.headers(), accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await this.#pool.request({ method: method as 'GET', path, headers, body: body ?? null, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs });
+      const text = await res.body.text();
+      return { kind: 'answer', status: res.statusCode, headers: res.headers, text };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const code = (err as { code?: string }).code ?? '';
+      return { kind: 'failed', error: err, timeout: code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' };
+    }
+  }
+}
+
+function errorMessage(text: string): string {
+  try {
+    const b = JSON.parse(text) as Partial<AlpacaErrorBody>;
+    if (typeof b.message === 'string') return typeof b.code === 'number' ? `${b.message} (code ${b.code})` : b.message;
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text === '' ? 'no message' : text;
+}
+
+function refusalCode(method: string, path: string, status: number, message: string): AlpacaErrorCode {
+  const orders = path.startsWith('/v2/orders');
+  if (status === 401) return 'Unauthorized';
+  if (status === 403) return orders && (method === 'POST' || method === 'PATCH' || /buying power/i.test(message)) ? 'InsufficientBuyingPower' : 'Unauthorized';
+  if (status === 404) return orders ? 'OrderNotFound' : 'InvalidResponse';
+  if (status === 422) {
+    if (/duplicate|unique/i.test(message) && /client.?order.?id/i.test(message)) return 'DuplicateClientOrderId';
+    if (method === 'DELETE' || /not cancel/i.test(message)) return 'NotCancelable';
+    return 'InvalidOrder';
+  }
+  return 'InvalidOrder';
+}
