@@ -69,6 +69,15 @@ interface Resolved {
   readonly parent: ClientOrderId | undefined;
 }
 
+/**
+ * The execution id inside a fill activity id: Alpaca's activity ids read `<time or sequence>::<execution id>`,
+ * so a fill recovered from the activities gets the trade id its stream event had. Other forms are used whole.
+ */
+export function executionIdOfActivity(activityId: string): string {
+  const i = activityId.lastIndexOf('::');
+  return i >= 0 && i + 2 < activityId.length ? activityId.slice(i + 2) : activityId;
+}
+
 /** The trading stream URL for a REST base URL: same host, ws(s), `/stream`. */
 export function defaultTradingStreamUrl(baseUrl: string): string {
   const u = new URL(baseUrl);
@@ -411,10 +420,11 @@ export class AlpacaVenue implements Venue {
     }
   }
 
+  /** Open orders, or the 500 most recent of any status; oldest first, legs nested in their entries. */
   async #listOrders(status: 'open' | 'all'): Promise<AlpacaOrder[]> {
     const rest = this.#rest as AlpacaRest;
-    const q = { status, nested: 'true', limit: '500', direction: 'asc' };
-    return (await rest.request<AlpacaOrder[]>('GET', '/v2/orders', { safety: 'safe', query: q })).data ?? [];
+    const q = { status, nested: 'true', limit: '500', direction: 'desc' };
+    return ((await rest.request<AlpacaOrder[]>('GET', '/v2/orders', { safety: 'safe', query: q })).data ?? []).reverse();
   }
 
   async #getOrder(venueId: string): Promise<AlpacaOrder | undefined> {
@@ -667,14 +677,14 @@ export class AlpacaVenue implements Venue {
       ).data ?? [];
       for (const a of page) {
         const cumKey = `${a.order_id}:${Quantity.of(a.cum_qty).normalize().toString()}`;
-        if (this.#seenExecutions.has(a.id) || this.#seenCumulative.has(cumKey)) continue;
+        if (this.#seenExecutions.has(executionIdOfActivity(a.id)) || this.#seenCumulative.has(cumKey)) continue;
         const order = (await this.#getOrder(a.order_id)) ?? undefined;
         if (order === undefined) {
           this.#log?.('error', 'alpaca-fill-for-unknown-order', { orderId: a.order_id, activity: a.id });
           continue;
         }
         const r = await this.#resolve(order);
-        this.#fill(r, { order, tradeId: a.id, qty: a.qty, price: a.price, cumQty: a.cum_qty, leavesQty: a.leaves_qty, ts: rfc3339ToNs(a.transaction_time) });
+        this.#fill(r, { order, tradeId: executionIdOfActivity(a.id), qty: a.qty, price: a.price, cumQty: a.cum_qty, leavesQty: a.leaves_qty, ts: rfc3339ToNs(a.transaction_time) });
         recovered++;
       }
       if (page.length < FILL_PAGE) break;
