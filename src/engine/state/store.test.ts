@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configHash, sha256Hex } from './codec.js';
+import { configHash } from './codec.js';
 import { StateError } from './errors.js';
-import { CHECKPOINTS_KEPT, StateStore, type FillRecord, type OrderIntent } from './store.js';
+import { encodeStateBinary } from './binary.js';
+import { CHECKPOINTS_KEPT, STATE_SCHEMA_VERSION, StateStore, type FillRecord, type OrderIntent } from './store.js';
 
 let dir: string;
 let file: string;
@@ -110,7 +112,7 @@ describe('StateStore: opening', () => {
     raw.close();
     const e = stateErrorOf(() => openStore({ create: false }));
     expect(e.code).toBe('SchemaMismatch');
-    expect(e.message).toMatch(/schema version 99; this build reads version 1/);
+    expect(e.message).toContain(`schema version 99; this build reads version ${STATE_SCHEMA_VERSION}`);
   });
 
   it('refuses files that are not state stores: text, an empty file, another SQLite database', () => {
@@ -256,12 +258,16 @@ describe('StateStore: checkpoints', () => {
     expect(s.listCheckpoints().map((c) => c.barCount)).toEqual([100]);
   });
 
-  it('refuses a checkpoint whose state_json was changed by one byte (CheckpointCorrupt), never half-loading it', () => {
+  it('refuses a checkpoint whose encoded state was changed by one byte (CheckpointCorrupt), never half-loading it', () => {
     const s = openStore();
     s.writeCheckpoint({ barCount: 100, tsNs: 100n, state: stateFor(100) });
     s.writeCheckpoint({ barCount: 200, tsNs: 200n, state: stateFor(200) });
-    // "bar":200 -> "bar":201: still valid JSON, still a valid state, only the hash can tell
-    const changed = s.db.prepare("UPDATE checkpoints SET state_json = replace(state_json, '\"bar\":200', '\"bar\":201') WHERE bar_count = 200").run();
+    const blob = s.db.prepare('SELECT state_json FROM checkpoints WHERE bar_count = 200').pluck().get() as Buffer;
+    // the last byte of a window double: still a valid encoding of a valid state, only the hash can tell
+    const window = blob.indexOf(Buffer.from(new Float64Array([450 + Math.sin(200)]).buffer));
+    expect(window).toBeGreaterThan(0);
+    blob[window] = (blob[window] as number) ^ 1;
+    const changed = s.db.prepare('UPDATE checkpoints SET state_json = ? WHERE bar_count = 200').run(blob);
     expect(changed.changes).toBe(1);
     const e = stateErrorOf(() => s.loadCheckpoint());
     expect(e.code).toBe('CheckpointCorrupt');
@@ -270,13 +276,25 @@ describe('StateStore: checkpoints', () => {
     expect(stateErrorOf(() => openStore({ create: false }).loadCheckpoint()).code).toBe('CheckpointCorrupt');
   });
 
-  it('refuses a checkpoint whose hash matches but whose encoding is broken', () => {
+  it('refuses a checkpoint whose hash matches but whose encoding is cut, text or of another version', () => {
     const s = openStore();
-    const json = '{"bar":{"$n":"12x"}}';
-    s.db.prepare('INSERT INTO checkpoints (bar_count, ts_ns, state_json, state_sha256) VALUES (1, 1, ?, ?)').run(json, sha256Hex(json));
-    const e = stateErrorOf(() => s.loadCheckpoint());
-    expect(e.code).toBe('CheckpointCorrupt');
-    expect(e.message).toMatch(/state\.bar: \$n must be an integer string/);
+    const put = (value: Buffer | string): StateError => {
+      const hash = createHash('sha256').update(value).digest('hex');
+      s.db.prepare('INSERT INTO checkpoints (bar_count, ts_ns, state_json, state_sha256) VALUES (1, 1, ?, ?)').run(value, hash);
+      return stateErrorOf(() => s.loadCheckpoint());
+    };
+    const whole = encodeStateBinary(stateFor(1));
+    const cut = put(whole.subarray(0, whole.length - 8));
+    expect(cut.code).toBe('CheckpointCorrupt');
+    expect(cut.message).toMatch(/checkpoint \d+: binary checkpoint state: \d+ bytes, but its header describes \d+/);
+    const text = put('{"bar":1}');
+    expect(text.code).toBe('CheckpointCorrupt');
+    expect(text.message).toMatch(/the state is text, not the binary encoding/);
+    const version = Buffer.from(whole);
+    version.writeUInt16LE(9, 4);
+    const e = put(version);
+    expect(e.code).toBe('SchemaMismatch');
+    expect(e.message).toMatch(/format version 9; this build reads version 1/);
   });
 });
 

@@ -5,11 +5,12 @@ import { AxonError } from '../../core/errors.js';
 import { LiveClock } from '../../core/clock.js';
 import type { ClientOrderId, TradeId } from '../../core/ids.js';
 import type { OrderType, Side } from '../../model/order.js';
-import { decodeState, encodeState, sha256Hex } from './codec.js';
+import { createHash } from 'node:crypto';
+import { decodeStateBinary, encodeStateBinaryView } from './binary.js';
 import { StateError } from './errors.js';
 
 /** Version of the state.sqlite schema this code reads and writes. */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 /** How many checkpoints are kept; older ones are deleted in the transaction that writes a new one. */
 export const CHECKPOINTS_KEPT = 3;
 /** Status an intent gets when none is given. */
@@ -45,7 +46,7 @@ CREATE TABLE checkpoints (
   id INTEGER PRIMARY KEY,
   bar_count INTEGER NOT NULL,
   ts_ns INTEGER NOT NULL,
-  state_json TEXT NOT NULL,
+  state_json BLOB NOT NULL,
   state_sha256 TEXT NOT NULL,
   audit_seq INTEGER,
   audit_hash TEXT
@@ -163,9 +164,9 @@ export interface CheckpointInfo {
   readonly id: number;
   readonly barCount: number;
   readonly tsNs: bigint;
-  /** SHA-256 (hex) of state_json. */
+  /** SHA-256 (hex) of the encoded state (state_json). */
   readonly sha256: string;
-  /** Length of state_json in UTF-16 code units (bytes for ASCII state). */
+  /** Size of the encoded state, bytes. */
   readonly size: number;
   readonly audit?: AuditMark;
 }
@@ -179,7 +180,7 @@ interface CheckpointRow {
   id: bigint;
   bar_count: bigint;
   ts_ns: bigint;
-  state_json?: string;
+  state_json?: unknown;
   state_sha256: string;
   size?: bigint;
   audit_seq: bigint | null;
@@ -300,7 +301,7 @@ function infoFromRow(r: CheckpointRow): CheckpointInfo {
     barCount: Number(r.bar_count),
     tsNs: r.ts_ns,
     sha256: r.state_sha256,
-    size: r.size !== undefined ? Number(r.size) : (r.state_json ?? '').length,
+    size: r.size !== undefined ? Number(r.size) : r.state_json instanceof Uint8Array ? r.state_json.length : 0,
     ...(r.audit_seq === null || r.audit_hash === null ? {} : { audit: { seq: Number(r.audit_seq), hash: r.audit_hash } }),
   };
 }
@@ -583,7 +584,7 @@ export class StateStore {
   }
 
   /**
-   * Writes a checkpoint of `state` (encoded with encodeState, stored with its SHA-256) and deletes all
+   * Writes a checkpoint of `state` (encoded with encodeStateBinary, stored with its SHA-256) and deletes all
    * but the last CHECKPOINTS_KEPT, in one transaction; the state is encoded before anything is written.
    * @throws StateError InvalidState for a state value that cannot be stored, InvalidArgument for bad fields
    */
@@ -597,11 +598,13 @@ export class StateStore {
       auditSeq = count('audit.seq', input.audit.seq, where);
       auditHash = text('audit.hash', input.audit.hash, where);
     }
-    const json = encodeState(input.state);
-    const sha256 = sha256Hex(json);
+    // a view of the encoder's reusable buffer: SQLite copies it when the statement binds it
+    const blob = encodeStateBinaryView(input.state);
+    const sha256 = createHash('sha256').update(blob).digest('hex');
+    const size = blob.length;
     let id: number;
     try {
-      id = this.#writeCheckpointTx([barCount, tsNs, json, sha256, auditSeq, auditHash]);
+      id = this.#writeCheckpointTx([barCount, tsNs, blob, sha256, auditSeq, auditHash]);
     } catch (e) {
       throw wrap(e, `writing checkpoint at bar ${barCount}`, this.path);
     }
@@ -610,14 +613,15 @@ export class StateStore {
       barCount,
       tsNs,
       sha256,
-      size: json.length,
+      size,
       ...(auditSeq === null || auditHash === null ? {} : { audit: { seq: auditSeq, hash: auditHash } }),
     };
   }
 
   /**
    * The last checkpoint, verified against its SHA-256 and decoded, or undefined when none was written.
-   * @throws StateError CheckpointCorrupt when its state does not match its SHA-256 or does not decode
+   * @throws StateError CheckpointCorrupt when its state does not match its SHA-256 or does not decode,
+   * SchemaMismatch when it is in another version of the binary encoding
    */
   loadCheckpoint(): Checkpoint | undefined {
     let row: CheckpointRow | undefined;
@@ -627,9 +631,12 @@ export class StateStore {
       throw wrap(e, 'reading the last checkpoint', this.path);
     }
     if (row === undefined) return undefined;
-    const json = row.state_json;
-    if (typeof json !== 'string') throw new StateError('CheckpointCorrupt', `${this.path}: checkpoint ${row.id} has no state_json text`);
-    const actual = sha256Hex(json);
+    const blob = row.state_json;
+    // a text value is not one this store wrote (it writes blobs); its bytes are still hashed, so a
+    // changed checkpoint is reported as a hash mismatch
+    const bytes = blob instanceof Uint8Array ? blob : typeof blob === 'string' ? Buffer.from(blob, 'utf8') : undefined;
+    if (bytes === undefined) throw new StateError('CheckpointCorrupt', `${this.path}: checkpoint ${row.id} has no encoded state`);
+    const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== row.state_sha256) {
       throw new StateError(
         'CheckpointCorrupt',
@@ -638,9 +645,10 @@ export class StateStore {
     }
     let state: unknown;
     try {
-      state = decodeState(json);
+      if (typeof blob === 'string') throw new StateError('CheckpointCorrupt', 'the state is text, not the binary encoding');
+      state = decodeStateBinary(bytes);
     } catch (e) {
-      if (e instanceof StateError) throw new StateError('CheckpointCorrupt', `${this.path}: checkpoint ${row.id}: ${e.detail}`, { cause: e });
+      if (e instanceof StateError) throw new StateError(e.code === 'SchemaMismatch' ? 'SchemaMismatch' : 'CheckpointCorrupt', `${this.path}: checkpoint ${row.id}: ${e.detail}`, { cause: e });
       throw e;
     }
     return { ...infoFromRow(row), state };

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Price } from '../../core/decimal.js';
+import { decodeStateBinary, encodeStateBinary, encodeStateBinaryView, STATE_BINARY_VERSION } from './binary.js';
+import { StateError } from './errors.js';
+
+function roundTrip(v: unknown): unknown {
+  return decodeStateBinary(encodeStateBinary(v));
+}
+
+function errorOf(fn: () => unknown): StateError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof StateError) return e;
+    throw e;
+  }
+  throw new Error('expected a StateError');
+}
+
+function bits(xs: ArrayLike<number>): string[] {
+  const f = new Float64Array(xs.length);
+  f.set(Array.from(xs));
+  return Array.from(new BigUint64Array(f.buffer), (b) => b.toString(16));
+}
+
+const sample = {
+  big: 123456789012345678901234567890n,
+  int64: [-(2n ** 63n), 2n ** 63n - 1n, 0n, -5n],
+  nums: [Number.NaN, Infinity, -Infinity, -0, 0, 1.5, 2 ** 32, 4294967295, -1, 0.1],
+  und: undefined,
+  arr: [undefined, null, 'x', true, false, [1, 'mixed']],
+  text: 'µ€😀 \ud800 lone surrogate',
+  $n: 'a $-key needs no escaping here',
+  window: Array.from({ length: 30 }, (_, i) => 100 + i / 3 + 1e-13 * i),
+  packed: new Float64Array([1.25, -0, Number.MIN_VALUE, Number.MAX_VALUE]),
+  orders: [
+    { id: 'O-1', side: 'Buy', qty: '10', ns: 1_700_000_000_000_000_000n },
+    { id: 'O-2', side: 'Sell', qty: '3.5', ns: 1_700_000_000_000_000_001n },
+  ],
+};
+
+describe('encodeStateBinary / decodeStateBinary', () => {
+  it('round-trips bigints (int64 and beyond), non-finite numbers, -0, undefined, lone surrogates and Float64Array exactly', () => {
+    const back = roundTrip(sample) as typeof sample;
+    expect(back).toStrictEqual(sample);
+    expect(Object.is(back.nums[3], -0)).toBe(true);
+    expect(Object.is(back.packed[1], -0)).toBe(true);
+    expect(back.packed).toBeInstanceOf(Float64Array);
+    expect(Array.isArray(back.window)).toBe(true);
+    expect(bits(back.window)).toEqual(bits(sample.window));
+    expect('und' in back).toBe(true);
+  });
+
+  it('is deterministic: the same value gives the same bytes, whatever was encoded before', () => {
+    const a = encodeStateBinary(sample);
+    encodeStateBinary({ other: ['strings', 'first'], window: [3, 4] });
+    const copy = roundTrip(sample);
+    expect(encodeStateBinary(copy).equals(a)).toBe(true);
+    expect(Buffer.from(encodeStateBinaryView(sample)).equals(a)).toBe(true);
+    expect(a.readUInt16LE(4)).toBe(STATE_BINARY_VERSION);
+    expect(a.subarray(0, 4).toString('latin1')).toBe('AXSB');
+  });
+
+  it('never modifies its input and keeps an own "__proto__" key as data', () => {
+    const v = JSON.parse('{"__proto__": {"polluted": 1}, "n": 3}') as Record<string, unknown>;
+    v['b'] = 7n;
+    const back = roundTrip(v) as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(['__proto__', 'n', 'b']);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toEqual(['__proto__', 'n', 'b']);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('refuses values it could not give back, naming the path', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ a: { p: Price.of('1.5') } }, /state\.a\.p: a Price cannot be stored/],
+      [{ m: new Map() }, /state\.m: a Map/],
+      [{ d: [1, new Date(0)] }, /state\.d\[1\]: a Date/],
+      [{ f: () => 1 }, /state\.f: a function/],
+      [{ 'odd key': Symbol('s') }, /state\["odd key"\]: a symbol/],
+      [{ t: new Float32Array(3) }, /state\.t: a Float32Array/],
+    ];
+    for (const [value, message] of cases) {
+      const e = errorOf(() => encodeStateBinary(value));
+      expect(e.code).toBe('InvalidState');
+      expect(e.message).toMatch(message);
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(errorOf(() => encodeStateBinary(cyclic)).message).toMatch(/nested deeper than \d+ levels \(a cycle\?\)/);
+    // a refused value leaves the encoder usable
+    expect(roundTrip(sample)).toStrictEqual(sample);
+  });
+
+  it('refuses every truncation with CheckpointCorrupt', () => {
+    const whole = encodeStateBinary(sample);
+    for (let cut = 0; cut < whole.length; cut++) {
+      const e = errorOf(() => decodeStateBinary(whole.subarray(0, cut)));
+      expect(e.code, `cut at ${cut}`).toBe('CheckpointCorrupt');
+    }
+    const longer = Buffer.concat([whole, Buffer.from([0])]);
+    expect(errorOf(() => decodeStateBinary(longer)).message).toMatch(/header describes/);
+  });
+
+  it('refuses a foreign buffer (CheckpointCorrupt) and another format version (SchemaMismatch)', () => {
+    const whole = encodeStateBinary(sample);
+    const foreign = Buffer.from(whole);
+    foreign.write('SQLi', 0, 'latin1');
+    expect(errorOf(() => decodeStateBinary(foreign)).message).toMatch(/not an AXON binary state/);
+    expect(errorOf(() => decodeStateBinary(Buffer.from('{"a":1}'.repeat(10)))).code).toBe('CheckpointCorrupt');
+    const version = Buffer.from(whole);
+    version.writeUInt16LE(STATE_BINARY_VERSION + 1, 4);
+    const e = errorOf(() => decodeStateBinary(version));
+    expect(e.code).toBe('SchemaMismatch');
+    expect(e.message).toContain(`format version ${STATE_BINARY_VERSION + 1}; this build reads version ${STATE_BINARY_VERSION}`);
+  });
+
+  it('refuses damaged structure: a flipped byte in the header, tags or string lengths is CheckpointCorrupt or decodes to another value, never a crash', () => {
+    const whole = encodeStateBinary(sample);
+    const slotsEnd = 32 + whole.readUInt32LE(8) * 8;
+    const stringData = whole.length - whole.readUInt32LE(24);
+    let refused = 0;
+    for (let at = 0; at < stringData; at++) {
+      if (at >= 32 && at < slotsEnd) continue;
+      const bad = Buffer.from(whole);
+      bad[at] = (bad[at] as number) ^ 0x41;
+      try {
+        expect(decodeStateBinary(bad)).not.toStrictEqual(sample);
+      } catch (e) {
+        if (!(e instanceof StateError)) throw e;
+        expect(['CheckpointCorrupt', 'SchemaMismatch']).toContain(e.code);
+        refused++;
+      }
+    }
+    // the store's SHA-256 catches the rest (store.test.ts); most flips break the structure by themselves
+    expect(refused).toBeGreaterThan(0.9 * (stringData - slotsEnd + 32));
+  });
+
+  it('refuses an unknown tag and slots left over', () => {
+    const whole = encodeStateBinary({ a: 1.5 });
+    const tagStart = 32 + whole.readUInt32LE(8) * 8;
+    const badTag = Buffer.from(whole);
+    badTag[tagStart] = 99;
+    expect(errorOf(() => decodeStateBinary(badTag)).message).toMatch(/unknown tag 99/);
+  });
+
+  it('round-trips any JSON-like value with bigints and number arrays (property)', () => {
+    const value = fc.anything({
+      withBigInt: true,
+      withBoxedValues: false,
+      withMap: false,
+      withSet: false,
+      withDate: false,
+      withTypedArray: false,
+      withSparseArray: false,
+      withNullPrototype: false,
+      withObjectString: false,
+      maxDepth: 4,
+    });
+    const numberArrays = fc.array(fc.double(), { minLength: 0, maxLength: 40 });
+    const typed = numberArrays.map((xs) => Float64Array.from(xs));
+    fc.assert(
+      fc.property(fc.oneof(value, numberArrays, typed, fc.dictionary(fc.string(), fc.oneof(numberArrays, typed), { noNullPrototype: true })), (v) => {
+        const bytes = encodeStateBinary(v);
+        const back = decodeStateBinary(bytes);
+        expect(back).toStrictEqual(v);
+        expect(encodeStateBinary(back).equals(bytes)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

@@ -1,0 +1,528 @@
+import { StateError } from './errors.js';
+
+/**
+ * The binary checkpoint encoding: the same values as encodeState (plain objects, arrays, strings,
+ * numbers, bigints, booleans, null, undefined) plus Float64Array, written as one tag stream plus three side tables, so
+ * numbers are never printed and no object is allocated per value.
+ * | offset | size        | content                                                               |
+ * |--------|-------------|-----------------------------------------------------------------------|
+ * | 0      | 4           | magic "AXSB"                                                          |
+ * | 4      | 2           | u16 format version (STATE_BINARY_VERSION)                             |
+ * | 6      | 2           | u16 0 (reserved)                                                      |
+ * | 8      | 4 x 6       | u32 slots, tag bytes, string count, length bytes, string bytes, 0     |
+ * | 32     | 8 x slots   | 8-byte slots: float64 numbers and int64 bigints, little-endian        |
+ * | ...    | tag bytes   | the value tree, depth first (tags below, varints are LEB128 unsigned)  |
+ * | ...    | length bytes| varint UTF-16 length of each table string                             |
+ * | ...    | string bytes| the table strings, UTF-16LE (exact for any JS string, lone surrogates too) |
+ * Tags: 0 null, 1 undefined, 2 false, 3 true, 4 number (next slot), 5 uint32 number (varint),
+ * 6 string (varint table index), 7 int64 bigint (next slot), 8 other bigint (table index of its
+ * decimal text), 9 array (varint length, elements), 10 number array (varint length, that many slots;
+ * decodes to a plain number[]), 11 object ((varint key index + 1, value)* then 0), 12 Float64Array
+ * (varint length, that many slots; decodes to a Float64Array, so packed indicator state is one copy).
+ * Strings are interned in first-use order, so the same value always gives the same bytes. The file
+ * sizes in the header must add up to the buffer's length exactly, and decoding must consume every slot,
+ * tag and string: anything else is CheckpointCorrupt.
+ */
+export const STATE_BINARY_ENCODING = 'axon-state-bin-1';
+
+/** Format version written at offset 4; another version is refused with SchemaMismatch. */
+export const STATE_BINARY_VERSION = 1;
+
+const MAGIC = 0x42535841; // "AXSB" read as u32 little-endian
+const HEADER = 32;
+const MAX_DEPTH = 200;
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const T_NULL = 0;
+const T_UNDEFINED = 1;
+const T_FALSE = 2;
+const T_TRUE = 3;
+const T_NUMBER = 4;
+const T_UINT = 5;
+const T_STRING = 6;
+const T_INT64 = 7;
+const T_BIGINT_TEXT = 8;
+const T_ARRAY = 9;
+const T_NUMBERS = 10;
+const T_OBJECT = 11;
+const T_FLOAT64_ARRAY = 12;
+
+type Path = (string | number)[];
+
+function pathText(path: Path): string {
+  let s = 'state';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return s;
+}
+
+function unencodable(path: Path, what: string): StateError {
+  return new StateError('InvalidState', `${pathText(path)}: ${what} cannot be stored in a checkpoint; store a plain value (a decimal string, a number, a plain object)`);
+}
+
+function describe(v: object): string {
+  const ctor = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return ctor !== undefined && ctor !== '' ? `a ${ctor}` : 'an object with a custom prototype';
+}
+
+// encoder scratch, reused across calls: a checkpoint is ~1.5 MB and allocating it per value or per
+// call cost more than the encoding itself
+let slotBuf = new ArrayBuffer(1 << 16);
+let f64 = new Float64Array(slotBuf);
+let i64 = new BigInt64Array(slotBuf);
+let nSlots = 0;
+let tags = new Uint8Array(1 << 14);
+let nTags = 0;
+let strings: string[] = [];
+let stringIndex = new Map<string, number>();
+let generation = 0;
+let out = Buffer.allocUnsafeSlow(1 << 16);
+
+/** Key list of an object shape seen before, with its keys' table indices + 1 in the current encoding. */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly index: Uint32Array;
+  generation: number;
+}
+// keyed by an object's first key: comparing key lists (interned strings, pointer-equal) costs a few ns
+// a key, a Map lookup per key ~20 ns, which was most of the encoding time
+let shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const MAX_SHAPE_KEYS = 64;
+const MAX_SHAPES = 4096;
+
+class Unencodable {
+  constructor(readonly what: string) {}
+}
+
+function growSlots(need: number): void {
+  let cap = f64.length * 2;
+  while (cap < need) cap *= 2;
+  const next = new ArrayBuffer(cap * 8);
+  new Float64Array(next).set(f64.subarray(0, nSlots));
+  slotBuf = next;
+  f64 = new Float64Array(next);
+  i64 = new BigInt64Array(next);
+}
+
+function growTags(need: number): void {
+  let cap = tags.length * 2;
+  while (cap < need) cap *= 2;
+  const next = new Uint8Array(cap);
+  next.set(tags.subarray(0, nTags));
+  tags = next;
+}
+
+function putVarint(n: number): void {
+  if (nTags + 5 > tags.length) growTags(nTags + 5);
+  const t = tags;
+  let p = nTags;
+  while (n >= 0x80) {
+    t[p++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  t[p++] = n;
+  nTags = p;
+}
+
+function putTag(t: number): void {
+  if (nTags === tags.length) growTags(nTags + 1);
+  tags[nTags++] = t;
+}
+
+function intern(s: string): number {
+  let i = stringIndex.get(s);
+  if (i === undefined) {
+    i = strings.length;
+    strings.push(s);
+    stringIndex.set(s, i);
+  }
+  return i;
+}
+
+function shapeOf(keys: string[]): Uint32Array | undefined {
+  const n = keys.length;
+  if (n === 0 || n > MAX_SHAPE_KEYS) return undefined;
+  const first = keys[0] as string;
+  let list = shapes.get(first);
+  if (list === undefined) {
+    if (shapeCount >= MAX_SHAPES) {
+      shapes = new Map();
+      shapeCount = 0;
+    }
+    list = [];
+    shapes.set(first, list);
+  }
+  let shape: Shape | undefined;
+  for (let s = 0; s < list.length && shape === undefined; s++) {
+    const cand = list[s] as Shape;
+    const ck = cand.keys;
+    if (ck.length !== n) continue;
+    let i = 1;
+    while (i < n && ck[i] === keys[i]) i++;
+    if (i === n) shape = cand;
+  }
+  if (shape === undefined) {
+    if (list.length >= 8) return undefined;
+    shape = { keys, index: new Uint32Array(n), generation: -1 };
+    list.push(shape);
+    shapeCount++;
+  }
+  if (shape.generation !== generation) {
+    for (let i = 0; i < n; i++) shape.index[i] = intern(keys[i] as string) + 1;
+    shape.generation = generation;
+  }
+  return shape.index;
+}
+
+function putNumber(v: number): void {
+  if (v >>> 0 === v && (v !== 0 || 1 / v > 0)) {
+    putTag(T_UINT);
+    putVarint(v);
+    return;
+  }
+  putTag(T_NUMBER);
+  if (nSlots === f64.length) growSlots(nSlots + 1);
+  f64[nSlots++] = v;
+}
+
+function putArray(v: unknown[], depth: number): void {
+  const n = v.length;
+  if (n >= 2 && typeof v[0] === 'number') {
+    // packed in one pass; a non-number element rolls the slots back and the array goes element by element
+    if (nSlots + n > f64.length) growSlots(nSlots + n);
+    const dst = f64;
+    const start = nSlots;
+    let i = 0;
+    for (; i < n; i++) {
+      const x = v[i];
+      if (typeof x !== 'number') break;
+      dst[start + i] = x;
+    }
+    if (i === n) {
+      putTag(T_NUMBERS);
+      putVarint(n);
+      nSlots = start + n;
+      return;
+    }
+  }
+  putTag(T_ARRAY);
+  putVarint(n);
+  for (let i = 0; i < n; i++) putValue(v[i], depth + 1);
+}
+
+function putValue(v: unknown, depth: number): void {
+  switch (typeof v) {
+    case 'number':
+      putNumber(v);
+      return;
+    case 'string':
+      putTag(T_STRING);
+      putVarint(intern(v));
+      return;
+    case 'boolean':
+      putTag(v ? T_TRUE : T_FALSE);
+      return;
+    case 'bigint':
+      if (v >= INT64_MIN && v <= INT64_MAX) {
+        putTag(T_INT64);
+        if (nSlots === f64.length) growSlots(nSlots + 1);
+        i64[nSlots++] = v;
+      } else {
+        putTag(T_BIGINT_TEXT);
+        putVarint(intern(v.toString()));
+      }
+      return;
+    case 'undefined':
+      putTag(T_UNDEFINED);
+      return;
+    case 'object':
+      break;
+    default:
+      throw new Unencodable(`a ${typeof v}`);
+  }
+  if (v === null) {
+    putTag(T_NULL);
+    return;
+  }
+  if (depth >= MAX_DEPTH) throw new Unencodable(`a value nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
+  if (Array.isArray(v)) {
+    putArray(v, depth);
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    if (proto !== Float64Array.prototype) throw new Unencodable(describe(v));
+    const arr = v as Float64Array;
+    putTag(T_FLOAT64_ARRAY);
+    putVarint(arr.length);
+    if (nSlots + arr.length > f64.length) growSlots(nSlots + arr.length);
+    f64.set(arr, nSlots);
+    nSlots += arr.length;
+    return;
+  }
+  const src = v as Record<string, unknown>;
+  const keys = Object.keys(src);
+  const index = shapeOf(keys);
+  putTag(T_OBJECT);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    putVarint(index === undefined ? intern(k) + 1 : (index[i] as number));
+    putValue(src[k], depth + 1);
+  }
+  putTag(0);
+}
+
+/** Finds the path of the first value the encoder refused (the fast path keeps no path). */
+function locate(v: unknown, path: Path, depth: number): StateError | undefined {
+  if (typeof v === 'function' || typeof v === 'symbol') return unencodable(path, `a ${typeof v}`);
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth >= MAX_DEPTH) return unencodable(path, `a value nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
+  if (!Array.isArray(v)) {
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto === Float64Array.prototype) return undefined;
+    if (proto !== Object.prototype && proto !== null) return unencodable(path, describe(v));
+  }
+  const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i): [number, unknown] => [i, x]) : Object.entries(v);
+  for (const [k, x] of entries) {
+    path.push(k);
+    const e = locate(x, path, depth + 1);
+    path.pop();
+    if (e !== undefined) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Encodes into the module's reusable output buffer; the view is valid until the next call (the store
+ * binds it at once, sparing a copy of the whole checkpoint).
+ * @throws StateError InvalidState naming the path of a value that cannot be stored
+ */
+export function encodeStateBinaryView(value: unknown): Uint8Array {
+  nSlots = 0;
+  nTags = 0;
+  strings = [];
+  stringIndex = new Map();
+  generation++;
+  try {
+    putValue(value, 0);
+  } catch (e) {
+    if (e instanceof Unencodable) throw locate(value, [], 0) ?? unencodable([], e.what);
+    throw e;
+  } finally {
+    stringIndex = new Map();
+  }
+  const lengthsStart = nTags;
+  for (let i = 0; i < strings.length; i++) putVarint((strings[i] as string).length);
+  const lengthBytes = nTags - lengthsStart;
+  const stringCount = strings.length;
+  const text = strings.join('');
+  strings = [];
+  const stringBytes = text.length * 2;
+  const total = HEADER + nSlots * 8 + nTags + stringBytes;
+  if (out.length < total) out = Buffer.allocUnsafeSlow(Math.max(total, out.length * 2));
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt16LE(STATE_BINARY_VERSION, 4);
+  out.writeUInt16LE(0, 6);
+  out.writeUInt32LE(nSlots, 8);
+  out.writeUInt32LE(lengthsStart, 12);
+  out.writeUInt32LE(stringCount, 16);
+  out.writeUInt32LE(lengthBytes, 20);
+  out.writeUInt32LE(stringBytes, 24);
+  out.writeUInt32LE(0, 28);
+  out.set(new Uint8Array(slotBuf, 0, nSlots * 8), HEADER);
+  if (!LITTLE_ENDIAN) out.subarray(HEADER, HEADER + nSlots * 8).swap64();
+  out.set(tags.subarray(0, nTags), HEADER + nSlots * 8);
+  if (stringBytes > 0) out.write(text, HEADER + nSlots * 8 + nTags, stringBytes, 'utf16le');
+  return out.subarray(0, total);
+}
+
+/**
+ * Encodes a JSON-like value that may hold bigints, non-finite numbers and undefined in the binary
+ * checkpoint encoding (see STATE_BINARY_ENCODING); the same value always gives the same bytes and the
+ * input is never modified.
+ * @throws StateError InvalidState naming the path of a value that cannot be stored
+ */
+export function encodeStateBinary(value: unknown): Buffer {
+  return Buffer.from(encodeStateBinaryView(value));
+}
+
+function corrupt(detail: string): StateError {
+  return new StateError('CheckpointCorrupt', `binary checkpoint state: ${detail}`);
+}
+
+// decoder cursor, module-level so the recursive reader needs no closure or object per value
+let dTags: Uint8Array = new Uint8Array(0);
+let dPos = 0;
+let dEnd = 0;
+let dF64: Float64Array = new Float64Array(0);
+let dI64: BigInt64Array = new BigInt64Array(0);
+let dSlot = 0;
+let dStrings: string[] = [];
+
+function readVarint(): number {
+  let n = 0;
+  let shift = 0;
+  for (;;) {
+    if (dPos >= dEnd) throw corrupt('the value tree ends in the middle of a number');
+    const b = dTags[dPos++] as number;
+    if (shift === 28 && b > 0x0f) throw corrupt(`a varint at tag byte ${dPos - 1} exceeds 32 bits`);
+    n += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return n;
+    shift += 7;
+  }
+}
+
+function readSlot(what: string): number {
+  if (dSlot >= dF64.length) throw corrupt(`${what} needs slot ${dSlot}, but there are ${dF64.length}`);
+  return dSlot++;
+}
+
+function readString(): string {
+  const i = readVarint();
+  const s = dStrings[i];
+  if (s === undefined) throw corrupt(`string ${i} is not in the table of ${dStrings.length}`);
+  return s;
+}
+
+function readValue(depth: number): unknown {
+  if (dPos >= dEnd) throw corrupt('the value tree ends early');
+  const tag = dTags[dPos++] as number;
+  switch (tag) {
+    case T_NULL:
+      return null;
+    case T_UNDEFINED:
+      return undefined;
+    case T_FALSE:
+      return false;
+    case T_TRUE:
+      return true;
+    case T_NUMBER:
+      return dF64[readSlot('a number')];
+    case T_UINT: {
+      const n = readVarint();
+      if (n > 0xffffffff) throw corrupt(`a uint32 number holds ${n}`);
+      return n;
+    }
+    case T_STRING:
+      return readString();
+    case T_INT64:
+      return dI64[readSlot('a bigint')];
+    case T_BIGINT_TEXT: {
+      const s = readString();
+      if (!/^-?(0|[1-9]\d*)$/.test(s)) throw corrupt(`a bigint holds ${JSON.stringify(s)}`);
+      return BigInt(s);
+    }
+    case T_ARRAY: {
+      if (depth >= MAX_DEPTH) throw corrupt(`values nested deeper than ${MAX_DEPTH} levels`);
+      const n = readVarint();
+      if (n > dEnd - dPos) throw corrupt(`an array of ${n} elements does not fit in the value tree`);
+      const arr: unknown[] = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) arr[i] = readValue(depth + 1);
+      return arr;
+    }
+    case T_NUMBERS: {
+      const n = readVarint();
+      if (dSlot + n > dF64.length) throw corrupt(`a number array of ${n} needs slots ${dSlot}..${dSlot + n - 1}, but there are ${dF64.length}`);
+      const arr: number[] = new Array<number>(n);
+      for (let i = 0; i < n; i++) arr[i] = dF64[dSlot + i] as number;
+      dSlot += n;
+      return arr;
+    }
+    case T_FLOAT64_ARRAY: {
+      const n = readVarint();
+      if (dSlot + n > dF64.length) throw corrupt(`a Float64Array of ${n} needs slots ${dSlot}..${dSlot + n - 1}, but there are ${dF64.length}`);
+      const arr = dF64.slice(dSlot, dSlot + n);
+      dSlot += n;
+      return arr;
+    }
+    case T_OBJECT: {
+      if (depth >= MAX_DEPTH) throw corrupt(`values nested deeper than ${MAX_DEPTH} levels`);
+      const obj: Record<string, unknown> = {};
+      for (;;) {
+        const k = readVarint();
+        if (k === 0) return obj;
+        const key = dStrings[k - 1];
+        if (key === undefined) throw corrupt(`key ${k - 1} is not in the table of ${dStrings.length}`);
+        const value = readValue(depth + 1);
+        // assigning "__proto__" would replace the prototype instead of adding a property
+        if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        else obj[key] = value;
+      }
+    }
+    default:
+      throw corrupt(`unknown tag ${tag} at tag byte ${dPos - 1}`);
+  }
+}
+
+/**
+ * Decodes a binary checkpoint written by encodeStateBinary back to the exact value that was encoded
+ * (numbers bit-identical, bigints, undefined and -0 kept).
+ * @throws StateError CheckpointCorrupt for a truncated, damaged or foreign buffer, SchemaMismatch for
+ * another format version
+ */
+export function decodeStateBinary(buf: Uint8Array): unknown {
+  if (buf.length < HEADER) throw corrupt(`${buf.length} bytes is shorter than the ${HEADER}-byte header (truncated?)`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  if (view.getUint32(0, true) !== MAGIC) throw corrupt('it does not start with "AXSB"; not an AXON binary state');
+  const version = view.getUint16(4, true);
+  if (version !== STATE_BINARY_VERSION) {
+    throw new StateError('SchemaMismatch', `binary checkpoint state has format version ${version}; this build reads version ${STATE_BINARY_VERSION}`);
+  }
+  const slots = view.getUint32(8, true);
+  const tagBytes = view.getUint32(12, true);
+  const stringCount = view.getUint32(16, true);
+  const lengthBytes = view.getUint32(20, true);
+  const stringBytes = view.getUint32(24, true);
+  if (view.getUint16(6, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  const expected = HEADER + slots * 8 + tagBytes + lengthBytes + stringBytes;
+  if (expected !== buf.length) throw corrupt(`${buf.length} bytes, but its header describes ${expected} (truncated or damaged)`);
+  if (stringBytes % 2 !== 0) throw corrupt(`string data of ${stringBytes} bytes is not UTF-16`);
+  const slotStart = buf.byteOffset + HEADER;
+  let slotBytes: ArrayBuffer;
+  let slotOffset: number;
+  if (slotStart % 8 === 0 && LITTLE_ENDIAN) {
+    slotBytes = buf.buffer as ArrayBuffer;
+    slotOffset = slotStart;
+  } else {
+    const copy = new Uint8Array(slots * 8);
+    copy.set(buf.subarray(HEADER, HEADER + slots * 8));
+    if (!LITTLE_ENDIAN) Buffer.from(copy.buffer).swap64();
+    slotBytes = copy.buffer;
+    slotOffset = 0;
+  }
+  const tagStart = HEADER + slots * 8;
+  const lengthsStart = tagStart + tagBytes;
+  const dataStart = lengthsStart + lengthBytes;
+  const table: string[] = new Array<string>(stringCount);
+  const text = Buffer.from(buf.buffer, buf.byteOffset + dataStart, stringBytes).toString('utf16le');
+  dTags = buf;
+  dPos = lengthsStart;
+  dEnd = dataStart;
+  let at = 0;
+  for (let i = 0; i < stringCount; i++) {
+    const len = readVarint();
+    if (at + len > text.length) throw corrupt(`string ${i} of ${len} units runs past the string data`);
+    table[i] = text.slice(at, at + len);
+    at += len;
+  }
+  if (dPos !== dataStart || at !== text.length) throw corrupt('the string table does not match its sizes');
+  dF64 = new Float64Array(slotBytes, slotOffset, slots);
+  dI64 = new BigInt64Array(slotBytes, slotOffset, slots);
+  dSlot = 0;
+  dStrings = table;
+  dPos = tagStart;
+  dEnd = lengthsStart;
+  try {
+    const value = readValue(0);
+    if (dPos !== dEnd) throw corrupt(`${dEnd - dPos} tag bytes left after the value`);
+    if (dSlot !== slots) throw corrupt(`${slots - dSlot} slots left after the value`);
+    return value;
+  } finally {
+    dTags = new Uint8Array(0);
+    dF64 = new Float64Array(0);
+    dI64 = new BigInt64Array(0);
+    dStrings = [];
+  }
+}
