@@ -8,6 +8,7 @@ import { Portfolio, type FillInput, type Position, type PortfolioOptions, type P
 import { cmp as compareRaw, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 import { ORDER_STATUS_KINDS, OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
 import { StateReader } from './state.js';
+import { fillLedger } from './ledger.js';
 import { canTransition, transition, type OrderEventKind } from './transitions.js';
 
 /** Options of an OrderManager. */
@@ -83,11 +84,17 @@ interface OrderState {
   readonly id: string;
   readonly order: Order;
   kind: OrderStatusKind;
-  status: OrderStatus;
+  /** The status object, built on first read after a change (a fill does not need one). */
+  status: OrderStatus | undefined;
+  /** Why the order was cancelled or rejected (kept across later fills). */
+  reason: string | undefined;
   /** Filled quantity as (raw, precision). */
   fqR: bigint;
   fqP: number;
-  /** Exact sum of fill price x quantity as (raw, precision). */
+  /**
+   * Exact sum of fill price x quantity as (raw, precision); fnP is -1 after a single fill, whose
+   * notional is lastFillPrice x filled quantity (computed when read).
+   */
   fnR: bigint;
   fnP: number;
   lastFillPrice: Decimal | undefined;
@@ -139,11 +146,17 @@ export class OrderManager {
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #historyLimit: number;
+  /** Every order still known (active and retained history): one lookup finds any of them. */
+  #orders = new Map<string, OrderState>();
+  /** Non-terminal orders, in submission order. */
   #active = new Map<string, OrderState>();
-  #history = new Map<string, OrderState>();
+  /** Retained terminal orders, oldest first, from index #historyHead on (a queue: no hashing per order). */
+  #history: (OrderState | undefined)[] = [];
+  #historyHead = 0;
   #historyTotal = 0;
   #keys = new Set<string>();
-  #fillOrder = new Map<string, string>();
+  /** This manager's token in its portfolio's fill ledger, which records the order that took each fill id. */
+  readonly #tag = {};
 
   /** @throws OmsError SerializationError when historyLimit is not a non-negative integer */
   constructor(options: OrderManagerOptions = {}) {
@@ -180,16 +193,17 @@ export class OrderManager {
 
   #record(order: Order): string {
     const id = this.#newId();
-    if (this.#active.has(id) || this.#history.has(id)) {
+    if (this.#orders.has(id)) {
       throw new OmsError('InvalidTransition', `id generator returned an id already in use: ${id}`);
     }
     if (order.idempotencyKey !== undefined) this.#keys.add(order.idempotencyKey);
     const now = this.#clock.now();
-    this.#active.set(id, {
+    const s: OrderState = {
       id,
       order,
       kind: 'New',
       status: NEW_STATUS,
+      reason: undefined,
       fqR: 0n,
       fqP: 0,
       fnR: 0n,
@@ -199,7 +213,9 @@ export class OrderManager {
       fillCount: 0,
       createdAt: now,
       updatedAt: now,
-    });
+    };
+    this.#orders.set(id, s);
+    this.#active.set(id, s);
     return id;
   }
 
@@ -222,27 +238,44 @@ export class OrderManager {
   }
 
   #find(id: string): OrderState {
-    const s = this.#active.get(id) ?? this.#history.get(id);
+    const s = this.#orders.get(id);
     if (s === undefined) throw new OmsError('OrderNotFound', `order not found: ${id}`);
     return s;
   }
 
   #apply(s: OrderState, event: OrderEventKind): OrderStatusKind {
-    if (s.status.isTerminal() && !canTransition(s.kind, event)) {
+    if (TERMINAL_KIND[s.kind] && !canTransition(s.kind, event)) {
       throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take event ${event}`);
     }
     return transition(s.kind, event);
   }
 
-  #settle(s: OrderState, kind: OrderStatusKind, status: OrderStatus): void {
+  #settle(s: OrderState, kind: OrderStatusKind, status: OrderStatus | undefined): void {
     s.kind = kind;
     s.status = status;
     s.updatedAt = this.#clock.now();
-    if (status.isTerminal() && this.#active.delete(s.id)) {
-      this.#history.set(s.id, s);
+    if (TERMINAL_KIND[kind] && this.#active.delete(s.id)) {
+      this.#history.push(s);
       this.#historyTotal++;
-      if (this.#history.size > this.#historyLimit) this.#history.delete(this.#history.keys().next().value as string);
+      if (this.#history.length - this.#historyHead > this.#historyLimit) this.#dropOldest();
     }
+  }
+
+  #dropOldest(): void {
+    const h = this.#history;
+    const old = h[this.#historyHead] as OrderState;
+    h[this.#historyHead++] = undefined;
+    this.#orders.delete(old.id);
+    // compact once the dropped prefix is most of the array (amortised O(1) per order)
+    if (this.#historyHead >= 1024 && this.#historyHead * 2 >= h.length) {
+      this.#history = h.slice(this.#historyHead);
+      this.#historyHead = 0;
+    }
+  }
+
+  /** Retained terminal orders, oldest first. */
+  #retained(): OrderState[] {
+    return this.#history.slice(this.#historyHead) as OrderState[];
   }
 
   /**
@@ -252,7 +285,8 @@ export class OrderManager {
   cancel(orderId: string, reason?: string): OrderStatus {
     const s = this.#find(orderId);
     const to = this.#apply(s, 'cancel');
-    const status = this.#statusOf(s, to, reason);
+    s.reason = reason;
+    const status = statusOf(s, to);
     this.#settle(s, to, status);
     return status;
   }
@@ -266,7 +300,7 @@ export class OrderManager {
   updateStatus(orderId: string, status: OrderStatus): OrderStatus {
     const s = this.#find(orderId);
     const event = STATUS_EVENT[status.kind];
-    if (s.status.isTerminal() && (event === undefined || !canTransition(s.kind, event))) {
+    if (TERMINAL_KIND[s.kind] && (event === undefined || !canTransition(s.kind, event))) {
       throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot become ${status.kind}`);
     }
     if (event === undefined) {
@@ -278,18 +312,10 @@ export class OrderManager {
       );
     }
     const to = this.#apply(s, event);
-    const next = this.#statusOf(s, to, status.reason);
+    s.reason = status.reason;
+    const next = statusOf(s, to);
     this.#settle(s, to, next);
     return next;
-  }
-
-  #statusOf(s: OrderState, kind: OrderStatusKind, reason?: string): OrderStatus {
-    if (s.fillCount === 0) return kind === 'Acknowledged' && reason === undefined ? ACK_STATUS : new OrderStatus(kind, undefined, undefined, reason);
-    const avg =
-      s.fillCount === 1 && s.lastFillPrice !== undefined
-        ? s.lastFillPrice.toString()
-        : trim(divRaw(s.fnR, s.fnP, s.fqR, s.fqP, Math.min(30, s.pxPrecision + 8)), Math.min(30, s.pxPrecision + 8), s.pxPrecision);
-    return new OrderStatus(kind, formatDecimal(s.fqR, s.fqP), avg, reason);
   }
 
   /**
@@ -299,15 +325,15 @@ export class OrderManager {
    *   SerializationError
    */
   addFill(fill: OmsFill): boolean {
-    const s = this.#active.get(fill.orderId) ?? this.#history.get(fill.orderId);
+    const s = this.#orders.get(fill.orderId);
     if (s === undefined) {
       // an order dropped from a limited history: a fill id it already took is a replay
-      if (this.#fillOrder.get(fill.fillId) === fill.orderId) return false;
+      if (fillLedger.owner(this.portfolio, fill.fillId, this.#tag) === fill.orderId) return false;
       throw new OmsError('OrderNotFound', `order not found: ${fill.orderId}`);
     }
     const fillId = fill.fillId;
     if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
-    const owner = this.#fillOrder.get(fillId);
+    const owner = fillLedger.owner(this.portfolio, fillId, this.#tag);
     if (owner !== undefined && owner !== s.id) {
       throw new OmsError('Portfolio', `fill ${fillId} was already applied to order ${owner}, not ${s.id}`);
     }
@@ -323,12 +349,13 @@ export class OrderManager {
       const dup = this.portfolio.prepareFill(input);
       if (dup === undefined) return false;
     }
-    if (s.status.isTerminal() && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
+    if (TERMINAL_KIND[s.kind] && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
       throw new OmsError('AlreadyTerminal', `order ${s.id} is already ${s.kind}; cannot take fill ${fillId}`);
     }
     const qP = qty.precision;
     const fqP = s.fqP > qP ? s.fqP : qP;
-    const fqR = up(s.fqR, s.fqP, fqP) + up(qty.raw, qP, fqP);
+    // the first fill's quantity is the filled quantity as is (no new bigint)
+    const fqR = s.fillCount === 0 ? up(qty.raw, qP, fqP) : up(s.fqR, s.fqP, fqP) + up(qty.raw, qP, fqP);
     const oq = order.quantity;
     const cmp =
       order.notional !== undefined
@@ -347,32 +374,38 @@ export class OrderManager {
     const to = this.#apply(s, cmp === 0 ? 'fill' : 'partialFill');
     const prepared = this.portfolio.prepareFill(input);
     if (prepared === undefined) return false;
-    this.portfolio.commitFill(prepared);
-    this.#fillOrder.set(fillId, s.id);
+    fillLedger.commit(this.portfolio, prepared, this.#tag, s.id);
     const px = prepared.price;
+    if (s.fillCount === 0 && s.fnR === 0n && s.fnP === 0) {
+      // a single fill's notional is price x quantity, computed when read (see notionalOf)
+      s.fnP = -1;
+    } else {
+      // filled notional += price x quantity (Decimal.mul's precision and rounding)
+      const [aR, aP] = notionalOf(s);
+      const nP = mulPrecision(px.precision, qP);
+      const nR = mulRaw(px.raw, px.precision, qty.raw, qP);
+      const fnP = aP > nP ? aP : nP;
+      s.fnR = up(aR, aP, fnP) + up(nR, nP, fnP);
+      s.fnP = fnP;
+    }
     s.fqR = fqR;
     s.fqP = fqP;
-    // filled notional += price x quantity (Decimal.mul's precision and rounding)
-    const nP = mulPrecision(px.precision, qP);
-    const nR = mulRaw(px.raw, px.precision, qty.raw, qP);
-    const fnP = s.fnP > nP ? s.fnP : nP;
-    s.fnR = up(s.fnR, s.fnP, fnP) + up(nR, nP, fnP);
-    s.fnP = fnP;
     s.lastFillPrice = px;
     if (px.precision > s.pxPrecision) s.pxPrecision = px.precision;
     s.fillCount++;
-    this.#settle(s, to, this.#statusOf(s, to, s.status.reason));
+    this.#settle(s, to, undefined);
     return true;
   }
 
   /** The status of an active order; undefined once it is terminal (moved to history) or unknown. */
   getOrderStatus(orderId: string): OrderStatus | undefined {
-    return this.#active.get(orderId)?.status;
+    const s = this.#active.get(orderId);
+    return s === undefined ? undefined : (s.status ??= statusOf(s, s.kind));
   }
 
   /** The record of an order, active or historical, or undefined. */
   getOrder(orderId: string): OrderRecord | undefined {
-    const s = this.#active.get(orderId) ?? this.#history.get(orderId);
+    const s = this.#orders.get(orderId);
     return s === undefined ? undefined : toRecord(s);
   }
 
@@ -407,23 +440,14 @@ export class OrderManager {
    * idempotency keys and which order took each fill id. The id generator is not part of it.
    */
   snapshot(): OrderManagerState {
-    const n = this.#fillOrder.size;
-    const fillIds = new Array<string>(n);
-    const orderIds = new Array<string>(n);
-    let i = 0;
-    for (const [f, o] of this.#fillOrder) {
-      fillIds[i] = f;
-      orderIds[i] = o;
-      i++;
-    }
     return {
       version: 1,
       portfolio: this.portfolio.snapshot(),
       active: [...this.#active.values()].map(orderSnapshot),
-      history: [...this.#history.values()].map(orderSnapshot),
+      history: this.#retained().map(orderSnapshot),
       historyCount: this.#historyTotal,
       idempotencyKeys: [...this.#keys],
-      fillOrders: { fillIds, orderIds },
+      fillOrders: fillLedger.owned(this.portfolio, this.#tag),
     };
   }
 
@@ -451,7 +475,7 @@ export class OrderManager {
       for (const [i, e] of r.arr(st[list], `state.${list}`).entries()) {
         const o = readOrder(r, e, `state.${list}[${i}]`);
         if (seen.has(o.id)) r.fail(`state.${list}[${i}].id`, `order ${o.id} appears twice`);
-        if (o.status.isTerminal() !== terminal) {
+        if (TERMINAL_KIND[o.kind] !== terminal) {
           r.fail(`state.${list}[${i}].status.kind`, `a${terminal ? 'n active' : ' terminal'} status ${o.kind} in the ${terminal ? 'history' : 'active orders'}`);
         }
         const key = o.order.idempotencyKey;
@@ -484,12 +508,16 @@ export class OrderManager {
       if (history.size <= this.#historyLimit) break;
       history.delete(id);
     }
+    const orders = new Map<string, OrderState>(active);
+    for (const [id, o] of history) orders.set(id, o);
     this.portfolio.swapIn(portfolio);
+    this.#orders = orders;
     this.#active = active;
-    this.#history = history;
+    this.#history = [...history.values()];
+    this.#historyHead = 0;
     this.#historyTotal = historyTotal;
     this.#keys = keys;
-    this.#fillOrder = fillOrder;
+    for (const [f, o] of fillOrder) fillLedger.setOwner(this.portfolio, f, this.#tag, o);
   }
 
   /** A plain, JSON-ready picture for display: active and retained historical orders, cash, positions. */
@@ -500,7 +528,7 @@ export class OrderManager {
   } {
     return {
       active: [...this.#active.values()].map(toDict),
-      history: [...this.#history.values()].map(toDict),
+      history: this.#retained().map(toDict),
       portfolio: this.portfolio.toDict(),
     };
   }
@@ -557,7 +585,8 @@ const ORDER_KEYS = [
 
 function orderSnapshot(s: OrderState): OrderStateSnapshot {
   const o = s.order;
-  const st = s.status;
+  const st = (s.status ??= statusOf(s, s.kind));
+  const [fnR, fnP] = notionalOf(s);
   return {
     id: s.id,
     symbol: o.symbol,
@@ -569,7 +598,7 @@ function orderSnapshot(s: OrderState): OrderStateSnapshot {
     notional: o.notional === undefined ? null : o.notional.toString(),
     status: { kind: st.kind, filledQty: st.filledQty ?? null, avgPrice: st.avgPrice ?? null, reason: st.reason ?? null },
     filledQty: formatDecimal(s.fqR, s.fqP),
-    filledNotional: formatDecimal(s.fnR, s.fnP),
+    filledNotional: formatDecimal(fnR, fnP),
     lastFillPrice: s.lastFillPrice === undefined ? null : s.lastFillPrice.toString(),
     pxPrecision: s.pxPrecision,
     fillCount: s.fillCount,
@@ -635,6 +664,7 @@ function readOrder(r: StateReader, v: unknown, path: string): OrderState {
     order,
     kind: k,
     status: k === 'New' && reason === undefined ? NEW_STATUS : k === 'Acknowledged' && reason === undefined && fillCount === 0 ? ACK_STATUS : new OrderStatus(k, sq, sp, reason),
+    reason,
     fqR,
     fqP,
     fnR,
@@ -649,6 +679,42 @@ function readOrder(r: StateReader, v: unknown, path: string): OrderState {
 
 const NEW_STATUS = new OrderStatus('New');
 const ACK_STATUS = new OrderStatus('Acknowledged');
+
+// a plain lookup object: cheaper per call than the Set behind OrderStatus.isTerminal
+const TERMINAL_KIND: Readonly<Record<OrderStatusKind, boolean>> = {
+  New: false,
+  Acknowledged: false,
+  PartiallyFilled: false,
+  Filled: true,
+  Cancelled: true,
+  Rejected: true,
+  Expired: true,
+};
+
+/** Filled notional as (raw, precision), also for a single fill (price x quantity, as Decimal.mul). */
+function notionalOf(s: OrderState): [bigint, number] {
+  if (s.fnP >= 0) return [s.fnR, s.fnP];
+  const px = s.lastFillPrice as Decimal;
+  return [mulRaw(px.raw, px.precision, s.fqR, s.fqP), mulPrecision(px.precision, s.fqP)];
+}
+
+/** The status of `s` as `kind`, carrying its reason and, once filled, the filled quantity and average price. */
+function statusOf(s: OrderState, kind: OrderStatusKind): OrderStatus {
+  const reason = s.reason;
+  if (s.fillCount === 0) {
+    if (reason === undefined) return kind === 'Acknowledged' ? ACK_STATUS : kind === 'New' ? NEW_STATUS : new OrderStatus(kind);
+    return new OrderStatus(kind, undefined, undefined, reason);
+  }
+  let avg: string;
+  if (s.fillCount === 1 && s.lastFillPrice !== undefined) {
+    avg = s.lastFillPrice.toString();
+  } else {
+    const [fnR, fnP] = notionalOf(s);
+    const p = Math.min(30, s.pxPrecision + 8);
+    avg = trim(divRaw(fnR, fnP, s.fqR, s.fqP, p), p, s.pxPrecision);
+  }
+  return new OrderStatus(kind, formatDecimal(s.fqR, s.fqP), avg, reason);
+}
 
 /** `raw` at `precision` as a string with trailing fraction zeros trimmed down to `minPrecision`. */
 function trim(raw: bigint, precision: number, minPrecision: number): string {
@@ -675,12 +741,13 @@ function portfolioFill(fill: OmsFill, order: Order, quantity: Decimal): FillInpu
 }
 
 function toRecord(s: OrderState): OrderRecord {
+  const [fnR, fnP] = notionalOf(s);
   return Object.freeze({
     id: s.id,
     order: s.order,
-    status: s.status,
+    status: (s.status ??= statusOf(s, s.kind)),
     filledQty: Decimal.fromRaw(s.fqR, s.fqP),
-    filledNotional: Decimal.fromRaw(s.fnR, s.fnP),
+    filledNotional: Decimal.fromRaw(fnR, fnP),
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   });
@@ -690,7 +757,7 @@ function toDict(s: OrderState): OrderRecordDict {
   return {
     id: s.id,
     order: orderToDict(s.order),
-    status: s.status.toDict(),
+    status: (s.status ??= statusOf(s, s.kind)).toDict(),
     filledQty: formatDecimal(s.fqR, s.fqP),
     createdAt: s.createdAt.toString(),
     updatedAt: s.updatedAt.toString(),

@@ -8,6 +8,7 @@ import { OmsError, omsDecimal } from './errors.js';
 import { checkSide } from './order.js';
 import { cmp, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 import { StateReader } from './state.js';
+import { fillLedger } from './ledger.js';
 
 /** A cash account refuses negative cash and short positions; a margin account allows both. */
 export type AccountType = 'cash' | 'margin';
@@ -450,7 +451,10 @@ export class Portfolio {
 
   /** Applies a fill computed by prepareFill (call it before any other change to this portfolio). */
   commitFill(fill: PreparedFill): void {
-    const p = fill instanceof Prepared ? fill : Prepared.from(fill);
+    this.#commit(fill instanceof Prepared ? fill : Prepared.from(fill));
+  }
+
+  #commit(p: Prepared): FillKey | undefined {
     let pos = this.#positions.get(p.symbol);
     if (pos === undefined) {
       pos = newPosition(p.symbol, p.quote, true, undefined, p.ts);
@@ -476,7 +480,43 @@ export class Portfolio {
     this.#dropEquity();
     this.#setCash(p.quote, p.cqR, p.cqP);
     if (p.feeCurrency !== p.quote) this.#setCash(p.feeCurrency, p.cfR, p.cfP);
-    if (p.fillId !== undefined) this.#fills.set(p.fillId, new FillKey(p.symbol, p.qR, p.qP, p.price, p.fee, p.feeCurrency));
+    if (p.fillId === undefined) return undefined;
+    const key = new FillKey(p.symbol, p.qR, p.qP, p.price, p.fee, p.feeCurrency);
+    this.#fills.set(p.fillId, key);
+    return key;
+  }
+
+  static {
+    fillLedger.owner = (portfolio, fillId, tag) => {
+      const k = (portfolio as Portfolio).#fills.get(fillId);
+      return k !== undefined && k.ownerTag === tag ? k.owner : undefined;
+    };
+    fillLedger.commit = (portfolio, prepared, tag, owner) => {
+      const p = prepared instanceof Prepared ? prepared : Prepared.from(prepared as PreparedFill);
+      const k = (portfolio as Portfolio).#commit(p);
+      if (k !== undefined) {
+        k.owner = owner;
+        k.ownerTag = tag;
+      }
+    };
+    fillLedger.setOwner = (portfolio, fillId, tag, owner) => {
+      const k = (portfolio as Portfolio).#fills.get(fillId);
+      if (k === undefined) return false;
+      k.owner = owner;
+      k.ownerTag = tag;
+      return true;
+    };
+    fillLedger.owned = (portfolio, tag) => {
+      const fillIds: string[] = [];
+      const orderIds: string[] = [];
+      for (const [id, k] of (portfolio as Portfolio).#fills) {
+        if (k.ownerTag === tag && k.owner !== undefined) {
+          fillIds.push(id);
+          orderIds.push(k.owner);
+        }
+      }
+      return { fillIds, orderIds };
+    };
   }
 
   /**
@@ -1012,6 +1052,9 @@ function signatureOf(symbol: string, qty: string, price: Decimal, fee: Decimal, 
 class FillKey {
   /** The snapshot text, built on the first snapshot. */
   text: string | undefined = undefined;
+  /** The order that took this fill, and the token of its OrderManager (see ledger.ts). */
+  owner: string | undefined = undefined;
+  ownerTag: object | undefined = undefined;
   constructor(
     readonly symbol: string,
     readonly qR: bigint,
