@@ -180,6 +180,7 @@ export class AlpacaVenue implements Venue {
       for (const order of await this.#listOrders('open')) {
         const r = await this.#resolve(order);
         this.#markKnown(order, r);
+        this.#lowerFloor(order);
       }
       const stream = new ResilientSocket(
         {
@@ -541,7 +542,17 @@ export class AlpacaVenue implements Venue {
     return o === undefined ? undefined : this.#resolve(o);
   }
 
+  /**
+   * The first catch-up starts no later than the creation of any order that was working in this session: a
+   * venue's clock may move backwards (the paper server's jumps to replayed bar time at its first bar).
+   */
+  #lowerFloor(o: AlpacaOrder): void {
+    const created = rfc3339ToNs(o.created_at);
+    if (created < this.#floorNs) this.#floorNs = created;
+  }
+
   #onPlaced(o: AlpacaOrder, id: ClientOrderId): void {
+    this.#lowerFloor(o);
     const r: Resolved = { cid: id, parent: undefined };
     this.#learn(o, r);
     if (o.status === 'rejected') {

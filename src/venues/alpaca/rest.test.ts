@@ -149,7 +149,6 @@ describe('AlpacaRest against a loopback server', () => {
     const times: number[] = [];
     srv.handler = (_q, _b, res) => {
       times.push(performance.now());
-      // eslint-disable-next-line no-restricted-syntax -- the header is wall-clock epoch seconds
       const reset = Math.ceil(Date.now() / 1000) + 1;
       if (times.length === 1) json(res, 429, { code: 42910000, message: 'slow down' }, { 'X-RateLimit-Reset': String(reset) });
       else json(res, 200, { id: 'o-1' });

@@ -58,6 +58,9 @@ export class AlpacaRestError extends AlpacaError {
   }
 }
 
+/** Attempts after a 429 (a refusal before processing, so safe to repeat for any request). */
+const RATE_LIMIT_RETRIES = 8;
+
 type Outcome =
   | { kind: 'answer'; status: number; headers: Record<string, string | string[] | undefined>; text: string }
   | { kind: 'failed'; error: Error; timeout: boolean };
@@ -176,7 +179,7 @@ export class AlpacaRest {
         const until = this.#retryAt(outcome.headers);
         this.limiter.pauseUntil(until);
         this.#log?.('warn', 'alpaca-rate-limited', { request: what, retryInMs: Number((until - this.#clock.now()) / NS.ms), attempt });
-        if (retriesLeft) continue;
+        if (attempt <= Math.max(this.#retries, RATE_LIMIT_RETRIES)) continue;
         throw new AlpacaRestError('RateLimited', `${what} refused by Alpaca's rate limit (HTTP 429) ${attempt} times: ${message}`, attempt, { status });
       }
       if (status >= 500) {

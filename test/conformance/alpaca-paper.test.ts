@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LiveClock, NS } from '../../src/core/clock.js';
+import { Price, Quantity } from '../../src/core/decimal.js';
+import { clientOrderId } from '../../src/core/ids.js';
+import type { OrderFilled, OrderRequest, VenueEvent } from '../../src/model/order.js';
+import { startPaperServer, type PaperServer } from '../../src/server/alpaca-paper/index.js';
+import { AlpacaCredentials } from '../../src/venues/alpaca/credentials.js';
+import { AlpacaVenue, type AlpacaVenueOptions } from '../../src/venues/alpaca/alpaca-venue.js';
+import { venueConformance, type DriveBar } from './venue.case.js';
+
+const KEY = 'PKCONFORMANCE0000001';
+const SECRET = 'conformance-secret-0123456789abcdefghij';
+const T0 = 1_704_292_260_000_000_000n; // 2024-01-03T14:31:00Z, inside a regular session
+const MIN = 60n * NS.s;
+
+interface Harness {
+  server: PaperServer;
+  venue: AlpacaVenue;
+  dir: string;
+  stateFile: string;
+  minute: number;
+  events: VenueEvent[];
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'axon-alpaca-'));
+}
+
+async function startServer(stateFile: string, port = 0, faults?: string): Promise<PaperServer> {
+  return startPaperServer({
+    stateFile,
+    port,
+    keyId: KEY,
+    secretKey: SECRET,
+    symbols: ['CONF'],
+    startingCash: '1000000',
+    ...(faults === undefined ? {} : { faults }),
+  });
+}
+
+function venueFor(server: PaperServer, extra: Partial<AlpacaVenueOptions> = {}): AlpacaVenue {
+  return new AlpacaVenue({
+    baseUrl: server.url,
+    tradingStreamUrl: server.tradingStreamUrl,
+    credentials: new AlpacaCredentials(KEY, SECRET),
+    clock: new LiveClock(),
+    seed: 11,
+    backoff: { baseNs: 20n * NS.ms, maxNs: 200n * NS.ms },
+    pingIntervalMs: 0,
+    ...extra,
+  });
+}
+
+function pushBar(h: { server: PaperServer; minute: number }, b: DriveBar): Promise<void> {
+  const openTimeNs = T0 + BigInt(h.minute++) * MIN;
+  return h.server.pushBars([{ symbol: 'CONF', openTimeNs, open: Number(b.open), high: Number(b.high), low: Number(b.low), close: Number(b.close), volume: Number(b.volume ?? '1000000') }]);
+}
+
+venueConformance('AlpacaVenue <-> paper server', async () => {
+  const dir = tempDir();
+  const server = await startServer(path.join(dir, 'state.sqlite'));
+  const venue = venueFor(server);
+  const h = { server, minute: 0 };
+  return {
+    venue,
+    symbol: 'CONF',
+    currency: 'USD',
+    startingCash: '1000000',
+    drive: (b) => pushBar(h, b),
+    teardown: async () => {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) {
+    await h.venue.disconnect();
+    await h.server.close();
+    fs.rmSync(h.dir, { recursive: true, force: true });
+  }
+});
+
+async function harness(faults?: string, extra: Partial<AlpacaVenueOptions> = {}): Promise<Harness> {
+  const dir = tempDir();
+  const stateFile = path.join(dir, 'state.sqlite');
+  const server = await startServer(stateFile, 0, faults);
+  const venue = venueFor(server, extra);
+  const h: Harness = { server, venue, dir, stateFile, minute: 0, events: [] };
+  venue.onEvent((e) => h.events.push(e));
+  harnesses.push(h);
+  await venue.connect();
+  return h;
+}
+
+async function eventually(check: () => void | Promise<void>, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (performance.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+function market(id: string, side: 'Buy' | 'Sell', qty: string): OrderRequest {
+  return { clientOrderId: clientOrderId(id), symbol: 'CONF', side, type: 'Market', quantity: Quantity.of(qty), timeInForce: 'GTC', tsInit: 0n };
+}
+
+/** A loopback TCP proxy to the server's port that can cut every connection and refuse new ones. */
+class StreamProxy {
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  #blocked = false;
+  port = 0;
+
+  private constructor(target: number) {
+    this.#server = net.createServer((client) => {
+      if (this.#blocked) {
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s);
+        s.on('close', () => this.#sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+  }
+
+  static async start(target: number): Promise<StreamProxy> {
+    const p = new StreamProxy(target);
+    await new Promise<void>((r) => p.#server.listen(0, '127.0.0.1', () => r()));
+    p.port = (p.#server.address() as net.AddressInfo).port;
+    return p;
+  }
+
+  block(): void {
+    this.#blocked = true;
+    for (const s of this.#sockets) s.destroy();
+  }
+
+  unblock(): void {
+    this.#blocked = false;
+  }
+
+  async close(): Promise<void> {
+    this.block();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+  }
+}
+
+const fills = (events: readonly VenueEvent[]): OrderFilled[] => events.filter((e): e is OrderFilled => e.kind === 'filled');
+const bar = (px: string): DriveBar => ({ open: px, high: String(Number(px) + 1), low: String(Number(px) - 1), close: px, volume: '1000000' });
+
+describe('AlpacaVenue reconnects to the paper server', () => {
+  it('recovers fills made while the server was down and restarted from its state file, each exactly once', async () => {
+    const h = await harness();
+    await pushBar(h, bar('100'));
+    for (let i = 0; i < 3; i++) await h.venue.submit(market(`rc-a${i}`, 'Buy', '2'));
+    await pushBar(h, bar('101'));
+    await eventually(() => expect(fills(h.events).length).toBe(3));
+    // orders that will fill while the adapter cannot hear the stream
+    for (let i = 0; i < 4; i++) await h.venue.submit(market(`rc-b${i}`, 'Buy', '1'));
+    await eventually(() => expect(h.events.filter((e) => e.kind === 'accepted').length).toBe(7));
+    const port = h.server.port;
+    await h.server.close();
+    // the server restarts from its state file and fills the orders before the adapter is back
+    h.server = await startServer(h.stateFile, port);
+    await pushBar(h, bar('102'));
+    await eventually(() => expect(fills(h.events).length).toBe(7), 20_000);
+    await h.venue.settled();
+    await new Promise((r) => setTimeout(r, 300));
+    const all = fills(h.events);
+    expect(all.length).toBe(7);
+    expect(new Set(all.map((f) => f.tradeId)).size).toBe(7);
+    for (let i = 0; i < 4; i++) {
+      const f = all.filter((x) => x.clientOrderId === `rc-b${i}`);
+      expect(f.length).toBe(1);
+      expect(f[0]?.lastQty.eq(1)).toBe(true);
+      expect(f[0]?.leavesQty.isZero()).toBe(true);
+      expect(f[0]?.lastPx.eq('102')).toBe(true);
+    }
+    expect(h.venue.reconnects).toBeGreaterThanOrEqual(1);
+    const pos = await h.venue.positionReports();
+    expect(pos).toEqual([{ symbol: 'CONF', signedQty: '10', avgPx: pos[0]?.avgPx }]);
+  });
+
+  it('recovers fills made while the stream was cut (a TCP proxy refusing it) exactly once, deduping those it had seen', async () => {
+    const dir = tempDir();
+    const stateFile = path.join(dir, 'state.sqlite');
+    const server = await startServer(stateFile);
+    const proxy = await StreamProxy.start(server.port);
+    const venue = venueFor(server, { tradingStreamUrl: `ws://127.0.0.1:${proxy.port}/stream` });
+    const h: Harness = { server, venue, dir, stateFile, minute: 0, events: [] };
+    venue.onEvent((e) => h.events.push(e));
+    harnesses.push(h);
+    try {
+      await venue.connect();
+      await pushBar(h, bar('50'));
+      for (let i = 0; i < 3; i++) await venue.submit(market(`px-a${i}`, 'Buy', '1'));
+      await pushBar(h, bar('51'));
+      await eventually(() => expect(fills(h.events).length).toBe(3));
+      for (let i = 0; i < 4; i++) await venue.submit(market(`px-b${i}`, 'Buy', '2'));
+      await eventually(() => expect(h.events.filter((e) => e.kind === 'accepted').length).toBe(7));
+      proxy.block();
+      await pushBar(h, bar('52'));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fills(h.events).length).toBe(3);
+      proxy.unblock();
+      await eventually(() => expect(fills(h.events).length).toBe(7), 20_000);
+      await venue.settled();
+      await new Promise((r) => setTimeout(r, 300));
+      const all = fills(h.events);
+      expect(all.length).toBe(7);
+      expect(new Set(all.map((f) => f.tradeId)).size).toBe(7);
+      for (let i = 0; i < 4; i++) {
+        const f = all.filter((x) => x.clientOrderId === `px-b${i}`);
+        expect(f.length).toBe(1);
+        expect(f[0]?.lastQty.eq(2)).toBe(true);
+        expect(f[0]?.lastPx.eq('52')).toBe(true);
+        expect(f[0]?.side).toBe('Buy');
+      }
+      expect(venue.reconnects).toBeGreaterThanOrEqual(1);
+      // the stream delivers again after the catch-up
+      await venue.submit(market('px-after', 'Sell', '11'));
+      await pushBar(h, bar('53'));
+      await eventually(() => expect(fills(h.events).some((f) => f.clientOrderId === 'px-after')).toBe(true));
+      expect((await venue.positionReports()).length).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('turns a 5xx for an order that was placed into UnknownOutcome, and orderReport finds the order', async () => {
+    const h = await harness('r5xx_placed=1');
+    await pushBar(h, bar('100'));
+    let err: unknown;
+    try {
+      await h.venue.submit({ ...market('uo-1', 'Buy', '3'), type: 'Limit', limitPrice: Price.of('90') });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { code?: string }).code).toBe('UnknownOutcome');
+    const r = await h.venue.orderReport(clientOrderId('uo-1'));
+    expect(r?.status).toBe('open');
+    expect(r?.quantity.eq(3)).toBe(true);
+    expect(r?.limitPrice?.eq('90')).toBe(true);
+  });
+
+  it('waits out 429 answers through the limiter and Retry-After instead of failing', async () => {
+    const limited: unknown[] = [];
+    const h = await harness('r429=0.3', { logger: (_level, event, fields) => (event === 'alpaca-rate-limited' ? limited.push(fields) : undefined) });
+    for (let i = 0; i < 6; i++) {
+      const b = await h.venue.balanceReport();
+      expect(b.balances.get('USD')?.toString()).toBe('1000000 USD');
+    }
+    expect(limited.length).toBeGreaterThan(0);
+  });
+});
