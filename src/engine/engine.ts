@@ -768,9 +768,19 @@ export class Engine {
     this.#log.log('info', 'order-submit', { id, symbol: st.symbol, purpose, side: order.side, quantity: order.quantity.toString(), notional: notional?.toString(), reason, tsNs: request.tsInit });
     this.#deps.hooks?.beforeSubmit?.(this, request);
     if (this.#deps.deferSends === true) this.#outgoing.push(request);
-    else this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
+    else {
+      // the venue may answer inside submit(), before an escalation knows the id it is sending
+      this.#submitting = id;
+      try {
+        this.#venue.submit(request).catch((e: unknown) => this.#onSendFailure(id, e));
+      } finally {
+        this.#submitting = undefined;
+      }
+    }
     return id;
   }
+
+  #submitting: ClientOrderId | undefined;
 
   /** Orders and cancels held for `flushSends()` (with `deferSends`), in the order they were made. */
   readonly #outgoing: (OrderRequest | { readonly cancel: ClientOrderId })[] = [];
@@ -848,7 +858,9 @@ export class Engine {
   /** Applies one venue event: status in the OMS, fills to the portfolio (deduplicated by execution id) and the trade. */
   onVenueEvent(e: VenueEvent): void {
     if (e.kind !== 'position-changed') {
-      if (this.#escalated.has(e.clientOrderId)) this.#symbols.get(this.#working.get(e.clientOrderId)?.symbol ?? this.#recentDone.get(e.clientOrderId)?.symbol ?? '')?.escalator?.onEvent(e);
+      const escalator = this.#escalated.has(e.clientOrderId) ? this.#symbols.get(this.#working.get(e.clientOrderId)?.symbol ?? this.#recentDone.get(e.clientOrderId)?.symbol ?? '')?.escalator : undefined;
+      // an event of an earlier escalation's order (late, after that escalation ended) goes to the shared table
+      if (escalator !== undefined && (escalator.owns(e.clientOrderId) || e.clientOrderId === this.#submitting)) escalator.onEvent(e);
       else this.#track(e);
     }
     switch (e.kind) {
@@ -982,7 +994,7 @@ export class Engine {
     if (trade !== undefined && w.purpose === 'exit' && pos.isZero() && !trade.entryQty.isZero()) {
       this.#closedTrades.push(trade.record());
       if (trade.exitReason === 'stop-loss') this.#cooldowns.onStopLoss(st.symbol, st.index);
-      st.trade = undefined;
+      this.#endTrade(st, 'position closed');
     }
   }
 
@@ -1429,10 +1441,16 @@ export class Engine {
         trade.exitTimeNs = this.#clock.now();
         trade.exitReason = why;
         if (!trade.entryQty.isZero()) this.#closedTrades.push(trade.record());
-        st.trade = undefined;
+        this.#endTrade(st, why);
       }
     }
     this.#revalue();
+  }
+
+  /** The symbol's trade is over: an entry escalation still working for it stops (it would buy for nothing). */
+  #endTrade(st: SymbolState, why: string): void {
+    st.trade = undefined;
+    st.escalator?.abandon(`trade ended: ${why}`);
   }
 
   /** Symbols seen, in first-seen order. */

@@ -282,6 +282,8 @@ export class EntryEscalator {
       if (this.#seen.has(e.tradeId)) return;
     }
     const event = engineEventOf(e) as EngineOrderEvent;
+    // a duplicated or late event the table refuses (a second reject, an ack after the fill) changes nothing
+    if (!this.#tracker.canApply(leg.id, event)) return;
     const to = this.#tracker.apply(leg.id, event, { reason: venueReason(e), tsNs: this.#clock.now(), cause: causeOfVenueEvent(e) });
     const wasClosed = leg.closed;
     leg.closed = isTerminalEngineState(to);
