@@ -1,4 +1,4 @@
-import { Atr, Bollinger, CrossDetector, Ema, Macd, RollingRange, Rsi, Slope, Sma, Vwap } from '../indicators/index.js';
+import { Atr, Bollinger, CrossDetector, Ema, IndicatorError, Macd, RollingRange, Rsi, Slope, Sma, Vwap } from '../indicators/index.js';
 import type { CrossHandle, IndicatorHandle, IndicatorRegistry } from '../strategy/types.js';
 import type { BarView } from '../strategy/types.js';
 
@@ -21,6 +21,25 @@ class CrossView implements CrossHandle {
     this.crossedUp = dir === 1;
     this.crossedDown = dir === -1;
   }
+}
+
+/** An indicator whose state packs into float64 slots (see Sma.pack), with the unpacker of its kind. */
+interface Packed {
+  readonly key: string;
+  readonly ind: { packedLength(): number; pack(dst: Float64Array, at: number): number; restore(s: never): void };
+  readonly unpack: (packed: Float64Array) => unknown;
+}
+
+/**
+ * Snapshot of a SymbolIndicators: the packable indicators' numbers in one Float64Array (per indicator,
+ * in registration order, its slot count then its slots), `layout` naming them, and the snapshots of
+ * the others by key. One array per symbol instead of an object and a window array per indicator: the
+ * binary checkpoint copies it in one go.
+ */
+export interface SymbolIndicatorsState {
+  readonly layout: string;
+  readonly packed: Float64Array;
+  readonly objects: Record<string, unknown>;
 }
 
 const view = (get: () => number, ready: () => boolean): IndicatorHandle => ({
@@ -46,6 +65,9 @@ export class SymbolIndicators implements IndicatorRegistry {
   readonly #crosses: CrossView[] = [];
   #vwap: Vwap | undefined;
   readonly #snapshotters: [string, { snapshot(): unknown; restore(s: never): void }][] = [];
+  readonly #packed: Packed[] = [];
+  readonly #objects: [string, { snapshot(): unknown; restore(s: never): void }][] = [];
+  #layout = '';
 
   /** `exactPrecision`: decimals of the integer-scaled prices the exact crossovers use. */
   constructor(exactPrecision: number) {
@@ -60,42 +82,47 @@ export class SymbolIndicators implements IndicatorRegistry {
     return made;
   }
 
-  #track<T extends { snapshot(): unknown; restore(s: never): void }>(key: string, ind: T): T {
+  #track<T extends { snapshot(): unknown; restore(s: never): void }>(key: string, ind: T, unpack?: (packed: Float64Array) => unknown): T {
     this.#snapshotters.push([key, ind]);
+    const packable = ind as Partial<Packed['ind']>;
+    if (unpack !== undefined && typeof packable.pack === 'function' && typeof packable.packedLength === 'function') {
+      this.#packed.push({ key, ind: ind as unknown as Packed['ind'], unpack });
+      this.#layout = this.#packed.map((p) => p.key).join(',');
+    } else this.#objects.push([key, ind]);
     return ind;
   }
 
   sma(period: number): IndicatorHandle {
     return this.#get(`sma:${period}`, () => {
-      const ind = this.#track(`sma:${period}`, new Sma(period));
+      const ind = this.#track(`sma:${period}`, new Sma(period), (p) => Sma.unpack(p, period));
       this.#closeUpdaters.push(ind);
       return ind;
     });
   }
   ema(period: number): IndicatorHandle {
     return this.#get(`ema:${period}`, () => {
-      const ind = this.#track(`ema:${period}`, new Ema(period));
+      const ind = this.#track(`ema:${period}`, new Ema(period), (p) => Ema.unpack(p, period));
       this.#closeUpdaters.push(ind);
       return ind;
     });
   }
   rsi(period: number): IndicatorHandle {
     return this.#get(`rsi:${period}`, () => {
-      const ind = this.#track(`rsi:${period}`, new Rsi(period));
+      const ind = this.#track(`rsi:${period}`, new Rsi(period), (p) => Rsi.unpack(p, period));
       this.#closeUpdaters.push(ind);
       return ind;
     });
   }
   slope(period: number): IndicatorHandle {
     return this.#get(`slope:${period}`, () => {
-      const ind = this.#track(`slope:${period}`, new Slope(period));
+      const ind = this.#track(`slope:${period}`, new Slope(period), (p) => Slope.unpack(p, period));
       this.#closeUpdaters.push(ind);
       return ind;
     });
   }
   atr(period: number): IndicatorHandle {
     return this.#get(`atr:${period}`, () => {
-      const ind = this.#track(`atr:${period}`, new Atr(period));
+      const ind = this.#track(`atr:${period}`, new Atr(period), (p) => Atr.unpack(p, period));
       this.#atrs.push(ind);
       return ind;
     });
@@ -109,13 +136,13 @@ export class SymbolIndicators implements IndicatorRegistry {
   }
   vwap(): IndicatorHandle {
     return this.#get('vwap', () => {
-      this.#vwap = this.#track('vwap', new Vwap());
+      this.#vwap = this.#track('vwap', new Vwap(), (p) => Vwap.unpack(p));
       return this.#vwap;
     });
   }
   bollinger(period: number, k: number): { upper: IndicatorHandle; middle: IndicatorHandle; lower: IndicatorHandle } {
     return this.#get(`bollinger:${period}:${k}`, () => {
-      const b = this.#track(`bollinger:${period}:${k}`, new Bollinger(period, k));
+      const b = this.#track(`bollinger:${period}:${k}`, new Bollinger(period, k), (p) => Bollinger.unpack(p, period, k));
       this.#closeUpdaters.push(b);
       return {
         upper: view(() => b.upper, () => b.isReady),
@@ -159,18 +186,36 @@ export class SymbolIndicators implements IndicatorRegistry {
     }
   }
 
-  /** JSON-serializable state of every indicator, by key (for checkpoints). */
-  snapshot(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [k, ind] of this.#snapshotters) out[k] = ind.snapshot();
-    return out;
+  /** State of every indicator for checkpoints: packable ones as float64 slots, the others as snapshots by key. */
+  snapshot(): SymbolIndicatorsState {
+    const list = this.#packed;
+    let n = 0;
+    for (let i = 0; i < list.length; i++) n += 1 + (list[i] as Packed).ind.packedLength();
+    const packed = new Float64Array(n);
+    let at = 0;
+    for (let i = 0; i < list.length; i++) {
+      const ind = (list[i] as Packed).ind;
+      packed[at] = ind.packedLength();
+      at = ind.pack(packed, at + 1);
+    }
+    const objects: Record<string, unknown> = {};
+    for (const [k, ind] of this.#objects) objects[k] = ind.snapshot();
+    return { layout: this.#layout, packed, objects };
   }
 
-  /** Restores a snapshot taken from a registry with the same registrations. */
-  restore(state: Record<string, unknown>): void {
-    for (const [k, ind] of this.#snapshotters) {
-      const s = state[k];
-      if (s !== undefined) ind.restore(s as never);
+  /**
+   * Restores a snapshot taken from a registry with the same registrations (a SymbolIndicatorsState, or
+   * the older snapshot-by-key record); every packed part is unpacked before any indicator changes.
+   * @throws IndicatorError InvalidState for a snapshot of other registrations or a damaged packed part
+   */
+  restore(state: SymbolIndicatorsState | Record<string, unknown>): void {
+    const byKey = state as Record<string, unknown>;
+    if (byKey['packed'] instanceof Float64Array) this.#restorePacked(state as SymbolIndicatorsState);
+    else {
+      for (const [k, ind] of this.#snapshotters) {
+        const s = byKey[k];
+        if (s !== undefined) ind.restore(s as never);
+      }
     }
     for (const c of this.#crosses) {
       const rel = c.detector.relation;
@@ -179,6 +224,37 @@ export class SymbolIndicators implements IndicatorRegistry {
       c.previous = c.current;
       c.crossedUp = false;
       c.crossedDown = false;
+    }
+  }
+
+  #restorePacked(state: SymbolIndicatorsState): void {
+    if (state.layout !== this.#layout) {
+      throw new IndicatorError('InvalidState', `indicator restore: the checkpoint packs [${state.layout}] but this symbol registers [${this.#layout}]`);
+    }
+    const src = state.packed;
+    const states: unknown[] = [];
+    let at = 0;
+    for (const p of this.#packed) {
+      const len = src[at];
+      if (len === undefined || !Number.isInteger(len) || len < 0 || at + 1 + len > src.length) {
+        throw new IndicatorError('InvalidState', `indicator restore: ${p.key}'s packed state at slot ${at} is damaged or cut`);
+      }
+      states.push(p.unpack(src.subarray(at + 1, at + 1 + len)));
+      at += 1 + len;
+    }
+    if (at !== src.length) throw new IndicatorError('InvalidState', `indicator restore: ${src.length - at} packed slots left over`);
+    const objects = state.objects as Record<string, unknown> | undefined;
+    // each restore validates before it changes anything; if a later one refuses, the earlier ones go back
+    const before = this.#snapshotters.map(([, ind]) => ind.snapshot());
+    try {
+      this.#packed.forEach((p, i) => p.ind.restore(states[i] as never));
+      for (const [k, ind] of this.#objects) {
+        const s = objects?.[k];
+        if (s !== undefined) ind.restore(s as never);
+      }
+    } catch (e) {
+      this.#snapshotters.forEach(([, ind], i) => ind.restore(before[i] as never));
+      throw e;
     }
   }
 }

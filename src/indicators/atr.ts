@@ -78,6 +78,25 @@ export class Atr implements StreamingIndicator<AtrState> {
     return { kind: 'atr', period: this.period, count: this.#count, prevClose: enc(this.#prevClose), seedSum: this.#seedSum, value: enc(this.#value) };
   }
 
+  /** Float64 slots {@link pack} writes: count, prevClose, seedSum, value. */
+  packedLength(): number {
+    return 4;
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#prevClose;
+    dst[at + 2] = this.#seedSum;
+    dst[at + 3] = this.#value;
+    return at + 4;
+  }
+
+  /** The snapshot of an Atr of `period` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number): AtrState {
+    return { kind: 'atr', period, count: packed[0] as number, prevClose: enc(packed[1] as number), seedSum: packed[2] as number, value: enc(packed[3] as number) };
+  }
+
   restore(state: AtrState): void {
     const r = new StateReader('Atr', state, 'atr');
     r.same('period', this.period);

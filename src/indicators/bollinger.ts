@@ -125,6 +125,44 @@ export class Bollinger implements StreamingIndicator<BollingerState> {
     };
   }
 
+  /** Float64 slots {@link pack} writes: count, partial, partialSquares, middle, stdDev, then the window oldest first. */
+  packedLength(): number {
+    return 5 + Math.min(this.#count, this.period);
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    const len = Math.min(this.#count, this.period);
+    const start = len === this.period ? this.#pos : 0;
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#partial;
+    dst[at + 2] = this.#partialSquares;
+    dst[at + 3] = this.#middle;
+    dst[at + 4] = this.#std;
+    at += 5;
+    if (start === 0) dst.set(this.#ring.subarray(0, len), at);
+    else {
+      dst.set(this.#ring.subarray(start), at);
+      dst.set(this.#ring.subarray(0, start), at + this.period - start);
+    }
+    return at + len;
+  }
+
+  /** The snapshot of a Bollinger of `period` and `stdDevs` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number, stdDevs: number): BollingerState {
+    return {
+      kind: 'bollinger',
+      period,
+      stdDevs,
+      count: packed[0] as number,
+      partial: packed[1] as number,
+      partialSquares: packed[2] as number,
+      window: Array.from(packed.subarray(5)),
+      middle: enc(packed[3] as number),
+      stdDev: enc(packed[4] as number),
+    };
+  }
+
   restore(state: BollingerState): void {
     const r = new StateReader('Bollinger', state, 'bollinger');
     r.same('period', this.period);

@@ -63,6 +63,24 @@ export class Ema implements StreamingIndicator<EmaState> {
     return { kind: 'ema', period: this.period, count: this.#count, seedSum: this.#seedSum, value: enc(this.#value) };
   }
 
+  /** Float64 slots {@link pack} writes: count, seedSum, value. */
+  packedLength(): number {
+    return 3;
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#seedSum;
+    dst[at + 2] = this.#value;
+    return at + 3;
+  }
+
+  /** The snapshot of an Ema of `period` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number): EmaState {
+    return { kind: 'ema', period, count: packed[0] as number, seedSum: packed[1] as number, value: enc(packed[2] as number) };
+  }
+
   restore(state: EmaState): void {
     const r = new StateReader('Ema', state, 'ema');
     r.same('period', this.period);

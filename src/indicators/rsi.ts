@@ -85,6 +85,26 @@ export class Rsi implements StreamingIndicator<RsiState> {
     return { kind: 'rsi', period: this.period, count: this.#count, prev: enc(this.#prev), avgGain: this.#gain, avgLoss: this.#loss, value: enc(this.#value) };
   }
 
+  /** Float64 slots {@link pack} writes: count, prev, avgGain, avgLoss, value. */
+  packedLength(): number {
+    return 5;
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#prev;
+    dst[at + 2] = this.#gain;
+    dst[at + 3] = this.#loss;
+    dst[at + 4] = this.#value;
+    return at + 5;
+  }
+
+  /** The snapshot of an Rsi of `period` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number): RsiState {
+    return { kind: 'rsi', period, count: packed[0] as number, prev: enc(packed[1] as number), avgGain: packed[2] as number, avgLoss: packed[3] as number, value: enc(packed[4] as number) };
+  }
+
   restore(state: RsiState): void {
     const r = new StateReader('Rsi', state, 'rsi');
     r.same('period', this.period);

@@ -104,6 +104,32 @@ export class Slope implements StreamingIndicator<SlopeState> {
     return { kind: 'slope', period: this.period, count: this.#count, window, sumY: this.#sumY, sumXY: this.#sumXY };
   }
 
+  /** Float64 slots {@link pack} writes: count, sumY, sumXY, then the window oldest first. */
+  packedLength(): number {
+    return 3 + Math.min(this.#count, this.period);
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    const len = Math.min(this.#count, this.period);
+    const start = len === this.period ? this.#pos : 0;
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#sumY;
+    dst[at + 2] = this.#sumXY;
+    at += 3;
+    if (start === 0) dst.set(this.#ring.subarray(0, len), at);
+    else {
+      dst.set(this.#ring.subarray(start), at);
+      dst.set(this.#ring.subarray(0, start), at + this.period - start);
+    }
+    return at + len;
+  }
+
+  /** The snapshot of a Slope of `period` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number): SlopeState {
+    return { kind: 'slope', period, count: packed[0] as number, window: Array.from(packed.subarray(3)), sumY: packed[1] as number, sumXY: packed[2] as number };
+  }
+
   restore(state: SlopeState): void {
     const r = new StateReader('Slope', state, 'slope');
     r.same('period', this.period);

@@ -73,6 +73,32 @@ export class Sma implements StreamingIndicator<SmaState> {
     return { kind: 'sma', period: this.period, count: this.#count, partial: this.#partial, window, value: enc(this.#value) };
   }
 
+  /** Float64 slots {@link pack} writes: count, partial, value, then the window oldest first. */
+  packedLength(): number {
+    return 3 + Math.min(this.#count, this.period);
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    const len = Math.min(this.#count, this.period);
+    const start = len === this.period ? this.#pos : 0;
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#partial;
+    dst[at + 2] = this.#value;
+    at += 3;
+    if (start === 0) dst.set(this.#ring.subarray(0, len), at);
+    else {
+      dst.set(this.#ring.subarray(start), at);
+      dst.set(this.#ring.subarray(0, start), at + this.period - start);
+    }
+    return at + len;
+  }
+
+  /** The snapshot of an Sma of `period` that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array, period: number): SmaState {
+    return { kind: 'sma', period, count: packed[0] as number, partial: packed[1] as number, window: Array.from(packed.subarray(3)), value: enc(packed[2] as number) };
+  }
+
   restore(state: SmaState): void {
     const r = new StateReader('Sma', state, 'sma');
     r.same('period', this.period);

@@ -64,6 +64,24 @@ export class Vwap implements StreamingIndicator<VwapState> {
     return { kind: 'vwap', count: this.#count, priceVolume: this.#pv, volume: this.#volume };
   }
 
+  /** Float64 slots {@link pack} writes: count, priceVolume, volume. */
+  packedLength(): number {
+    return 3;
+  }
+
+  /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#pv;
+    dst[at + 2] = this.#volume;
+    return at + 3;
+  }
+
+  /** The snapshot of a Vwap that {@link pack} wrote as `packed`. */
+  static unpack(packed: Float64Array): VwapState {
+    return { kind: 'vwap', count: packed[0] as number, priceVolume: packed[1] as number, volume: packed[2] as number };
+  }
+
   restore(state: VwapState): void {
     const r = new StateReader('Vwap', state, 'vwap');
     const count = r.int('count');
