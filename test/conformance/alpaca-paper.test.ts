@@ -6,10 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LiveClock, NS } from '../../src/core/clock.js';
 import { Price, Quantity } from '../../src/core/decimal.js';
 import { clientOrderId } from '../../src/core/ids.js';
+import type { Bar } from '../../src/model/bar.js';
 import type { OrderFilled, OrderRequest, VenueEvent } from '../../src/model/order.js';
 import { startPaperServer, type PaperServer } from '../../src/server/alpaca-paper/index.js';
 import { AlpacaCredentials } from '../../src/venues/alpaca/credentials.js';
 import { AlpacaVenue, type AlpacaVenueOptions } from '../../src/venues/alpaca/alpaca-venue.js';
+import { AlpacaBarFeed, type AlpacaBarFeedOptions } from '../../src/venues/alpaca/bar-feed.js';
 import { venueConformance, type DriveBar } from './venue.case.js';
 
 const KEY = 'PKCONFORMANCE0000001';
@@ -270,5 +272,98 @@ describe('AlpacaVenue reconnects to the paper server', () => {
       expect(b.balances.get('USD')?.toString()).toBe('1000000 USD');
     }
     expect(limited.length).toBeGreaterThan(0);
+  });
+});
+
+describe('AlpacaBarFeed on the paper server', () => {
+  async function feedHarness(extra: Partial<AlpacaBarFeedOptions> = {}): Promise<{ h: { server: PaperServer; minute: number }; feed: AlpacaBarFeed; bars: Bar[]; close: () => Promise<void>; proxy: StreamProxy }> {
+    const dir = tempDir();
+    const server = await startServer(path.join(dir, 'state.sqlite'));
+    const proxy = await StreamProxy.start(server.port);
+    const feed = new AlpacaBarFeed({
+      dataStreamUrl: `ws://127.0.0.1:${proxy.port}/v2/iex`,
+      dataUrl: server.url,
+      credentials: new AlpacaCredentials(KEY, SECRET),
+      clock: new LiveClock(),
+      backoff: { baseNs: 20n * NS.ms, maxNs: 200n * NS.ms },
+      pingIntervalMs: 0,
+      ...extra,
+    });
+    const bars: Bar[] = [];
+    feed.onBar((b) => bars.push(b));
+    return {
+      h: { server, minute: 0 },
+      feed,
+      bars,
+      proxy,
+      close: async () => {
+        await feed.stop();
+        await proxy.close();
+        await server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('delivers subscribed minute bars with open and close times, and backfills the minutes missed while cut off, once each and in order', async () => {
+    const { h, feed, bars, proxy, close } = await feedHarness();
+    try {
+      await feed.start(['CONF']);
+      await pushBar(h, bar('10'));
+      await pushBar(h, bar('11'));
+      await eventually(() => expect(bars.length).toBe(2));
+      expect(bars[0]).toEqual({ symbol: 'CONF', timeframe: '1m', openTimeNs: T0, closeTimeNs: T0 + MIN, open: 10, high: 11, low: 9, close: 10, volume: 1_000_000 });
+      proxy.block();
+      for (const px of ['12', '13', '14']) await pushBar(h, bar(px));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bars.length).toBe(2);
+      proxy.unblock();
+      await eventually(() => expect(bars.length).toBe(5), 15_000);
+      await pushBar(h, bar('15'));
+      await eventually(() => expect(bars.length).toBe(6));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bars.map((b) => b.close)).toEqual([10, 11, 12, 13, 14, 15]);
+      expect(bars.map((b) => b.openTimeNs)).toEqual([0n, 1n, 2n, 3n, 4n, 5n].map((i) => T0 + i * MIN));
+      expect(feed.reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('pages through history and serves bars through the async iterator', async () => {
+    const { h, feed, close } = await feedHarness({ historyPageSize: 2 });
+    try {
+      await feed.start(['CONF']);
+      const it = feed[Symbol.asyncIterator]();
+      for (const px of ['20', '21', '22', '23', '24']) await pushBar(h, bar(px));
+      const got: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await it.next();
+        if (r.done === true) break;
+        got.push(r.value.close);
+      }
+      expect(got).toEqual([20, 21, 22, 23, 24]);
+      const hist = await feed.history(['CONF'], T0 + MIN, T0 + 4n * MIN);
+      expect(hist.map((b) => b.close)).toEqual([21, 22, 23]);
+      expect(hist.every((b) => b.symbol === 'CONF' && b.closeTimeNs - b.openTimeNs === MIN)).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses wrong keys with Unauthorized, naming no key', async () => {
+    const { feed, close } = await feedHarness({ credentials: new AlpacaCredentials('PKWRONGKEY', 'wrong-secret-value') });
+    try {
+      let err: unknown;
+      try {
+        await feed.start(['CONF']);
+      } catch (e) {
+        err = e;
+      }
+      expect((err as { code?: string }).code).toBe('Unauthorized');
+      expect(String((err as Error).message)).not.toContain('wrong-secret-value');
+    } finally {
+      await close();
+    }
   });
 });

@@ -6,3 +6,4 @@ export * from './mapping.js';
 export * from './rest.js';
 export * from './socket.js';
 export * from './alpaca-venue.js';
+export * from './bar-feed.js';
