@@ -48,8 +48,8 @@ export interface OrderMeta {
   stopPrice: string | null;
   readonly extendedHours: boolean;
   readonly orderClass: AlpacaOrderClass;
-  /** Alpaca ids of a bracket entry's legs: take-profit, then stop-loss. */
-  readonly legs: readonly string[];
+  /** Alpaca ids of a bracket entry's legs: take-profit, then stop-loss (a replaced leg's id is swapped for its replacement's). */
+  legs: string[];
   /** Alpaca id of a leg's entry. */
   readonly parent: string | null;
   status: AlpacaOrderStatus;
@@ -63,6 +63,18 @@ export interface OrderMeta {
   canceledNs: bigint | null;
   expiredNs: bigint | null;
   failedNs: bigint | null;
+  /** Replace chain: the order this one replaced, the order that replaced this one, and when. */
+  replaces?: string | null;
+  replacedBy?: string | null;
+  replacedNs?: bigint | null;
+}
+
+/** A validated `PATCH /v2/orders/{id}` body. */
+export interface ReplaceRequest {
+  readonly qty?: string;
+  readonly limitPrice?: string;
+  readonly stopPrice?: string;
+  readonly clientOrderId?: string;
 }
 
 /** The broker's persisted scalars (orders and fills are persisted row by row). */
@@ -532,6 +544,77 @@ export class PaperBroker {
     return o;
   }
 
+  /**
+   * Replaces a working order (Alpaca's PATCH): the venue order is modified in place, the Alpaca order is
+   * closed as `replaced` and a new Alpaca order (new id) carries the new terms. Only unfilled orders.
+   * @throws ApiError NotFound | Unprocessable when the order is not open, partly filled, held, or the venue refuses the change
+   */
+  replace(id: string, r: ReplaceRequest): OrderMeta {
+    this.#check();
+    const o = this.#orders.get(id);
+    if (o === undefined) throw new ApiError('NotFound', `order not found: ${id}`);
+    if (!OPEN_STATUSES.has(o.status) || o.status === 'held') throw new ApiError('Unprocessable', `order is not replaceable: ${id} is ${o.status}`);
+    if (o.filledQty !== '0') throw new ApiError('Unprocessable', `order is not replaceable: ${id} is partly filled (this paper venue replaces unfilled orders only)`);
+    if (o.notional !== null && r.qty !== undefined) throw new ApiError('Unprocessable', 'invalid qty: a notional order cannot be given a qty');
+    if (r.limitPrice !== undefined && o.type !== 'limit' && o.type !== 'stop_limit') throw new ApiError('Unprocessable', `invalid limit_price: a ${o.type} order has no limit price`);
+    if (r.stopPrice !== undefined && o.type !== 'stop' && o.type !== 'stop_limit') throw new ApiError('Unprocessable', `invalid stop_price: a ${o.type} order has no stop price`);
+    const cid = r.clientOrderId ?? this.#newId();
+    if (this.#byClient.has(cid)) throw new ApiError('Unprocessable', `client_order_id must be unique: ${JSON.stringify(cid)} was already used`);
+    const mark = this.#updates.length;
+    let refused: string | undefined;
+    const off = this.#venue.onEvent((e) => {
+      if (e.kind === 'cancel-rejected' && e.clientOrderId === o.internalId) refused = e.reason;
+    });
+    try {
+      this.#venue
+        .modify({
+          clientOrderId: asClientOrderId(o.internalId),
+          ...(r.qty === undefined ? {} : { quantity: Quantity.of(r.qty) }),
+          ...(r.limitPrice === undefined ? {} : { limitPrice: Price.of(r.limitPrice) }),
+          ...(r.stopPrice === undefined ? {} : { stopPrice: Price.of(r.stopPrice) }),
+        })
+        .catch((err: unknown) => {
+          this.#failure ??= err;
+        });
+    } finally {
+      off();
+    }
+    this.#check();
+    if (refused !== undefined) {
+      this.#updates.length = mark;
+      throw new ApiError('Unprocessable', refused);
+    }
+    const now = this.#clockNs;
+    const next: OrderMeta = {
+      ...o,
+      id: this.#newId(),
+      clientOrderId: cid,
+      legs: [...o.legs],
+      status: 'new',
+      createdNs: now,
+      updatedNs: now,
+      replaces: o.id,
+      replacedBy: null,
+      replacedNs: null,
+    };
+    o.status = 'replaced';
+    o.replacedBy = next.id;
+    o.replacedNs = now;
+    this.#touch(o, now);
+    this.#index(next);
+    // the venue order now belongs to the new Alpaca order
+    this.#byInternal.set(o.internalId, next.id);
+    this.#dirty.add(next.id);
+    if (o.parent !== null) {
+      const parent = this.#orders.get(o.parent) as OrderMeta;
+      parent.legs = parent.legs.map((l) => (l === o.id ? next.id : l));
+      this.#dirty.add(parent.id);
+    }
+    this.#update('replaced', o, now);
+    this.#update('new', next, now);
+    return next;
+  }
+
   /** Cancels every open order (a bracket group once); returns the orders asked to cancel. */
   cancelAll(): OrderMeta[] {
     this.#check();
@@ -785,9 +868,9 @@ export class PaperBroker {
       expired_at: iso(o.expiredNs),
       canceled_at: iso(o.canceledNs),
       failed_at: iso(o.failedNs),
-      replaced_at: null,
-      replaced_by: null,
-      replaces: null,
+      replaced_at: iso(o.replacedNs ?? null),
+      replaced_by: o.replacedBy ?? null,
+      replaces: o.replaces ?? null,
       asset_id: assetId(o.symbol),
       symbol: o.symbol,
       asset_class: 'us_equity',

@@ -185,3 +185,31 @@ export function parseOrderBody(body: unknown, options: { fractional: boolean }):
     stopLoss,
   };
 }
+
+/**
+ * Validates a `PATCH /v2/orders/{id}` body: qty, limit_price, stop_price, client_order_id; at least one
+ * change; time_in_force only as an unchanged value is not supported and refused.
+ * @throws ApiError Unprocessable (422) naming the field
+ */
+export function parseReplaceBody(body: unknown): { qty?: string; limitPrice?: string; stopPrice?: string; clientOrderId?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('request body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) {
+    if (k === 'time_in_force' || k === 'trail') bad(`invalid ${k}: changing it is not supported by this paper venue`);
+    if (!['qty', 'limit_price', 'stop_price', 'client_order_id'].includes(k)) bad(`unknown field ${JSON.stringify(k)}`);
+  }
+  const qty = decimalField(b, 'qty', 9);
+  const limitPrice = priceField(b, 'limit_price');
+  const stopPrice = priceField(b, 'stop_price');
+  const cid = b.client_order_id;
+  if (cid !== undefined && cid !== null && (typeof cid !== 'string' || cid.length === 0 || cid.length > 128)) {
+    bad(`invalid client_order_id: must be a string of 1 to 128 characters, got ${JSON.stringify(cid)}`);
+  }
+  if (qty === undefined && limitPrice === undefined && stopPrice === undefined) bad('nothing to replace: give qty, limit_price or stop_price');
+  return {
+    ...(qty === undefined ? {} : { qty }),
+    ...(limitPrice === undefined ? {} : { limitPrice }),
+    ...(stopPrice === undefined ? {} : { stopPrice }),
+    ...(typeof cid === 'string' ? { clientOrderId: cid } : {}),
+  };
+}

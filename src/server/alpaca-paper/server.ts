@@ -28,7 +28,7 @@ import {
 import { PaperBroker, isOpenStatus, type OrderMeta } from './broker.js';
 import { ApiError, PaperServerError } from './errors.js';
 import { FaultInjector, parseFaultSpec, type FaultSpec } from './faults.js';
-import { parseOrderBody } from './order-request.js';
+import { parseOrderBody, parseReplaceBody } from './order-request.js';
 import { RateLimiter } from './rate-limit.js';
 import { BarTimeReplay } from './replay.js';
 import { PaperStateDb, type ReplayCursor, type StoredBar } from './state-db.js';
@@ -614,8 +614,13 @@ class AlpacaPaperServer implements PaperServer {
       return { status: 200, body: this.#broker.render(o, queryBool(q, 'nested')) };
     }
     if (path.startsWith('/v2/orders/')) {
-      allow('GET', 'DELETE');
+      allow('GET', 'DELETE', 'PATCH');
       const id = decodeURIComponent(path.slice('/v2/orders/'.length));
+      if (method === 'PATCH') {
+        const next = this.#broker.replace(id, parseReplaceBody(body));
+        this.#commit();
+        return { status: 200, body: this.#broker.render(next, false) };
+      }
       if (method === 'DELETE') {
         this.#broker.cancel(id);
         this.#commit();

@@ -98,6 +98,25 @@ describe('trading stream', () => {
     expect(eventsOf(c.messages, day.id)).toEqual(['new', 'expired']);
     expect(eventsOf(c.messages, gtc.id)).toEqual(['new', 'canceled']);
   });
+  it('replaces an order (PATCH): replaced for the old order, new for the new one, which then fills', async () => {
+    const c = await tradingClient(server.tradingStreamUrl);
+    clients.push(c);
+    await server.pushBars([bar(0, 100, 101, 99, 100)]);
+    const first = (await api(server.url, 'POST', '/v2/orders', { symbol: 'SPY', qty: '2', side: 'buy', type: 'limit', limit_price: '90', time_in_force: 'gtc' })).body as AlpacaOrder;
+    const r = await api(server.url, 'PATCH', `/v2/orders/${first.id}`, { limit_price: '99.5', qty: '3', client_order_id: 'second' });
+    expect(r.status).toBe(200);
+    const second = r.body as AlpacaOrder;
+    expect(second).toMatchObject({ client_order_id: 'second', replaces: first.id, qty: '3', limit_price: '99.5', status: 'new' });
+    expect((await api(server.url, 'GET', `/v2/orders/${first.id}`)).body).toMatchObject({ status: 'replaced', replaced_by: second.id });
+    expect((await api(server.url, 'PATCH', `/v2/orders/${first.id}`, { limit_price: '98' })).status).toBe(422);
+    expect((await api(server.url, 'PATCH', `/v2/orders/${second.id}`, { time_in_force: 'day' })).status).toBe(422);
+    expect((await api(server.url, 'PATCH', `/v2/orders/${second.id}`, { stop_price: '98' })).status).toBe(422);
+    await server.pushBars([bar(1, 100, 101, 99, 100)]);
+    await c.until((ms) => eventsOf(ms).length === 4);
+    expect(eventsOf(c.messages, first.id)).toEqual(['new', 'replaced']);
+    expect(eventsOf(c.messages, second.id)).toEqual(['new', 'fill']);
+    expect((await api(server.url, 'GET', `/v2/orders/${second.id}`)).body).toMatchObject({ status: 'filled', filled_qty: '3', filled_avg_price: '99.5' });
+  });
 });
 
 describe('market data stream', () => {
