@@ -1,12 +1,35 @@
 // the OrderManager's access to its portfolio's applied-fill ledger, so a fill id costs one map entry
 // and one lookup (the portfolio's) instead of a second map of fill id -> order id; filled in by
 // Portfolio's static block; not exported from the module index
+import type { Decimal, DecimalInput } from '../core/decimal.js';
+import type { Side } from '../model/order.js';
+
+/** What the OrderManager reads of a prepared fill. */
+export interface LedgerFill {
+  readonly price: Decimal;
+}
+
 /** Fill ownership by OrderManager (`tag` is the manager's own token, so managers sharing a portfolio stay apart). */
 export interface FillLedgerAccess {
+  /**
+   * Portfolio.prepareFill on the fill's fields, into the portfolio's one scratch object (valid until
+   * the next prepare; commit it first); undefined for an already-applied duplicate.
+   */
+  prepare(
+    portfolio: object,
+    symbol: string,
+    side: Side | undefined,
+    price: DecimalInput,
+    quantity: DecimalInput,
+    fee: DecimalInput | undefined,
+    feeCurrency: string | undefined,
+    fillId: string | undefined,
+    tsNs: bigint | undefined,
+  ): LedgerFill | undefined;
   /** The order id `tag`'s manager recorded for an applied fill id, or undefined. */
   owner(portfolio: object, fillId: string, tag: object): string | undefined;
   /** Commits a prepared fill and records `owner` (an order id of `tag`'s manager) for its fill id. */
-  commit(portfolio: object, prepared: unknown, tag: object, owner: string): void;
+  commit(portfolio: object, prepared: LedgerFill, tag: object, owner: string): void;
   /** Records `owner` for an applied fill id (restore); false when the fill id is not applied. */
   setOwner(portfolio: object, fillId: string, tag: object, owner: string): boolean;
   /** Every applied fill id `tag`'s manager owns with its order id, in the order applied. */
@@ -18,4 +41,4 @@ const missing = (): never => {
 };
 
 /** Set by Portfolio when its module loads. */
-export const fillLedger: FillLedgerAccess = { owner: missing, commit: missing, setOwner: missing, owned: missing };
+export const fillLedger: FillLedgerAccess = { prepare: missing, owner: missing, commit: missing, setOwner: missing, owned: missing };

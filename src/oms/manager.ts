@@ -4,11 +4,11 @@ import { LiveClock, type Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import { OmsError } from './errors.js';
 import { limitOrder, marketOrder, notionalOrder, orderToDict, type OmsOrderType, type Order, type OrderDict, type Side } from './order.js';
-import { Portfolio, type FillInput, type Position, type PortfolioOptions, type PortfolioState } from './portfolio.js';
+import { Portfolio, type Position, type PortfolioOptions, type PortfolioState } from './portfolio.js';
 import { cmp as compareRaw, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 import { ORDER_STATUS_KINDS, OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
 import { StateReader } from './state.js';
-import { fillLedger } from './ledger.js';
+import { fillLedger, type LedgerFill } from './ledger.js';
 import { canTransition, transition, type OrderEventKind } from './transitions.js';
 
 /** Options of an OrderManager. */
@@ -343,10 +343,9 @@ export class OrderManager {
     }
     const qty = edgeDecimal(fill.quantity, 'quantity of fill ', fillId);
     if (qty.raw <= 0n) throw new OmsError('Portfolio', `quantity of fill ${fillId} must be positive, got ${qty.toString()}`);
-    const input = portfolioFill(fill, order, qty);
     if (owner !== undefined) {
       // same id on the same order: a replay (no-op) or a conflict, which the portfolio tells apart
-      const dup = this.portfolio.prepareFill(input);
+      const dup = this.#prepare(fill, order, qty);
       if (dup === undefined) return false;
     }
     if (TERMINAL_KIND[s.kind] && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
@@ -372,7 +371,7 @@ export class OrderManager {
       );
     }
     const to = this.#apply(s, cmp === 0 ? 'fill' : 'partialFill');
-    const prepared = this.portfolio.prepareFill(input);
+    const prepared = this.#prepare(fill, order, qty);
     if (prepared === undefined) return false;
     fillLedger.commit(this.portfolio, prepared, this.#tag, s.id);
     const px = prepared.price;
@@ -395,6 +394,11 @@ export class OrderManager {
     s.fillCount++;
     this.#settle(s, to, undefined);
     return true;
+  }
+
+  /** The portfolio's prepareFill of `fill` on `order`, without a FillInput object (see ledger.ts). */
+  #prepare(fill: OmsFill, order: Order, quantity: Decimal): LedgerFill | undefined {
+    return fillLedger.prepare(this.portfolio, order.symbol, order.side, fill.price, quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs);
   }
 
   /** The status of an active order; undefined once it is terminal (moved to history) or unknown. */
@@ -724,20 +728,6 @@ function trim(raw: bigint, precision: number, minPrecision: number): string {
     p--;
   }
   return formatDecimal(raw, p);
-}
-
-function portfolioFill(fill: OmsFill, order: Order, quantity: Decimal): FillInput {
-  const f: FillInput = {
-    fillId: fill.fillId,
-    symbol: order.symbol,
-    side: order.side,
-    price: fill.price,
-    quantity,
-  };
-  if (fill.fee !== undefined) f.fee = fill.fee;
-  if (fill.feeCurrency !== undefined) f.feeCurrency = fill.feeCurrency;
-  if (fill.tsNs !== undefined) f.tsNs = fill.tsNs;
-  return f;
 }
 
 function toRecord(s: OrderState): OrderRecord {

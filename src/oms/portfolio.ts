@@ -294,23 +294,37 @@ export class Portfolio {
    * @throws OmsError as applyFill
    */
   prepareFill(fill: FillInput): PreparedFill | undefined {
-    const symbol = fill.symbol;
+    const p = new Prepared();
+    return this.#prepare(fill.symbol, fill.side, fill.price, fill.quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs, p) ? p : undefined;
+  }
+
+  /** prepareFill's work on the fill's fields, written into `out`; false for an already-applied duplicate. */
+  #prepare(
+    symbol: string,
+    fillSide: Side | undefined,
+    fillPrice: DecimalInput,
+    fillQuantity: DecimalInput,
+    fillFee: DecimalInput | undefined,
+    fillFeeCurrency: string | undefined,
+    fillId: string | undefined,
+    tsNs: bigint | undefined,
+    out: Prepared,
+  ): boolean {
     if (typeof symbol !== 'string' || symbol === '') throw new OmsError('SerializationError', 'fill symbol must be a non-empty string');
-    const price = edgeDecimal(fill.price, 'fill price of ', symbol);
+    const price = edgeDecimal(fillPrice, 'fill price of ', symbol);
     if (price.raw <= 0n) throw new OmsError('Portfolio', `fill price of ${symbol} must be positive, got ${price.toString()}`);
-    const q = edgeDecimal(fill.quantity, 'fill quantity of ', symbol);
+    const q = edgeDecimal(fillQuantity, 'fill quantity of ', symbol);
     let qR = q.raw;
     const qP = q.precision;
     if (qR === 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
-    if (fill.side !== undefined) {
-      const side = checkSide(fill.side);
+    if (fillSide !== undefined) {
+      const side = checkSide(fillSide);
       if (qR < 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${q.toString()}`);
       if (side === 'Sell') qR = -qR;
     }
-    const fee = fill.fee === undefined ? Decimal.ZERO : edgeDecimal(fill.fee, 'fee of ', symbol);
+    const fee = fillFee === undefined ? Decimal.ZERO : edgeDecimal(fillFee, 'fee of ', symbol);
     const quote = this.quoteCurrency(symbol);
-    const feeCurrency = fill.feeCurrency === undefined ? quote : this.#currency(fill.feeCurrency);
-    const fillId = fill.fillId;
+    const feeCurrency = fillFeeCurrency === undefined ? quote : this.#currency(fillFeeCurrency);
     if (fillId !== undefined) {
       if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
       const seen = this.#fills.get(fillId);
@@ -325,14 +339,14 @@ export class Portfolio {
           seen.fee.precision === fee.precision &&
           seen.feeCurrency === feeCurrency
         ) {
-          return undefined;
+          return false;
         }
         const now = signatureOf(symbol, formatDecimal(qR, qP), price, fee, feeCurrency);
         const before = signatureOf(seen.symbol, formatDecimal(seen.qR, seen.qP), seen.price, seen.fee, seen.feeCurrency);
         throw new OmsError('Portfolio', `fill ${fillId} was already applied with different data (${before} vs ${now})`);
       }
     }
-    const ts = fill.tsNs ?? this.#clock.now();
+    const ts = tsNs ?? this.#clock.now();
     const old = this.#positions.get(symbol);
     const oR = old === undefined ? 0n : old.qR;
     const oP = old === undefined ? 0 : old.qP;
@@ -426,27 +440,26 @@ export class Portfolio {
       }
     }
     const sameCcy = feeCurrency === quote;
-    return new Prepared(
-      symbol,
-      quote,
-      feeCurrency,
-      fillId,
-      qR,
-      qP,
-      price,
-      fee,
-      nqR,
-      nqP,
-      bR,
-      bP,
-      rdR,
-      rdP,
-      sameCcy ? cfR : cqR,
-      sameCcy ? cfP : cqP,
-      cfR,
-      cfP,
-      ts,
-    );
+    out.symbol = symbol;
+    out.quote = quote;
+    out.feeCurrency = feeCurrency;
+    out.fillId = fillId;
+    out.qR = qR;
+    out.qP = qP;
+    out.price = price;
+    out.fee = fee;
+    out.nqR = nqR;
+    out.nqP = nqP;
+    out.bR = bR;
+    out.bP = bP;
+    out.rdR = rdR;
+    out.rdP = rdP;
+    out.cqR = sameCcy ? cfR : cqR;
+    out.cqP = sameCcy ? cfP : cqP;
+    out.cfR = cfR;
+    out.cfP = cfP;
+    out.ts = ts;
+    return true;
   }
 
   /** Applies a fill computed by prepareFill (call it before any other change to this portfolio). */
@@ -486,7 +499,15 @@ export class Portfolio {
     return key;
   }
 
+  /** The OrderManager's prepared fill, reused: it commits each one before preparing the next. */
+  readonly #scratch = new Prepared();
+
   static {
+    fillLedger.prepare = (portfolio, symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs) => {
+      const pf = portfolio as Portfolio;
+      const out = pf.#scratch;
+      return pf.#prepare(symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs, out) ? out : undefined;
+    };
     fillLedger.owner = (portfolio, fillId, tag) => {
       const k = (portfolio as Portfolio).#fills.get(fillId);
       return k !== undefined && k.ownerTag === tag ? k.owner : undefined;
@@ -1067,50 +1088,50 @@ class FillKey {
 
 /** PreparedFill over (raw, precision) pairs; its Decimal fields are built only when read. */
 class Prepared implements PreparedFill {
-  constructor(
-    readonly symbol: string,
-    readonly quote: string,
-    readonly feeCurrency: string,
-    readonly fillId: string | undefined,
-    readonly qR: bigint,
-    readonly qP: number,
-    readonly price: Decimal,
-    readonly fee: Decimal,
-    readonly nqR: bigint,
-    readonly nqP: number,
-    readonly bR: bigint,
-    readonly bP: number,
-    readonly rdR: bigint,
-    readonly rdP: number,
-    readonly cqR: bigint,
-    readonly cqP: number,
-    readonly cfR: bigint,
-    readonly cfP: number,
-    readonly ts: bigint,
-  ) {}
+  // mutable so one instance can serve as the OrderManager's scratch (see ledger.ts); public
+  // prepareFill returns a fresh one
+  symbol = '';
+  quote = '';
+  feeCurrency = '';
+  fillId: string | undefined = undefined;
+  qR = 0n;
+  qP = 0;
+  price: Decimal = Decimal.ZERO;
+  fee: Decimal = Decimal.ZERO;
+  nqR = 0n;
+  nqP = 0;
+  bR = 0n;
+  bP = 0;
+  rdR = 0n;
+  rdP = 0;
+  cqR = 0n;
+  cqP = 0;
+  cfR = 0n;
+  cfP = 0;
+  ts = 0n;
 
-  static from(p: PreparedFill): Prepared {
-    return new Prepared(
-      p.symbol,
-      p.quote,
-      p.feeCurrency,
-      p.fillId,
-      p.qty.raw,
-      p.qty.precision,
-      p.price,
-      p.fee,
-      p.newQty.raw,
-      p.newQty.precision,
-      p.basis.raw,
-      p.basis.precision,
-      p.realizedDelta.raw,
-      p.realizedDelta.precision,
-      p.cashQuote.raw,
-      p.cashQuote.precision,
-      p.cashFee.raw,
-      p.cashFee.precision,
-      p.ts,
-    );
+  static from(f: PreparedFill): Prepared {
+    const p = new Prepared();
+    p.symbol = f.symbol;
+    p.quote = f.quote;
+    p.feeCurrency = f.feeCurrency;
+    p.fillId = f.fillId;
+    p.qR = f.qty.raw;
+    p.qP = f.qty.precision;
+    p.price = f.price;
+    p.fee = f.fee;
+    p.nqR = f.newQty.raw;
+    p.nqP = f.newQty.precision;
+    p.bR = f.basis.raw;
+    p.bP = f.basis.precision;
+    p.rdR = f.realizedDelta.raw;
+    p.rdP = f.realizedDelta.precision;
+    p.cqR = f.cashQuote.raw;
+    p.cqP = f.cashQuote.precision;
+    p.cfR = f.cashFee.raw;
+    p.cfP = f.cashFee.precision;
+    p.ts = f.ts;
+    return p;
   }
 
   get signature(): string | undefined {
