@@ -275,6 +275,61 @@ describe('AlpacaVenue reconnects to the paper server', () => {
   });
 });
 
+describe('AlpacaVenue under seeded chaos', () => {
+  for (const seed of [1, 2]) {
+    it(`ends with every venue fill reported exactly once, acks before fills, and positions equal to the fills (seed ${seed})`, async () => {
+      const faults = 'drop=0.1,delay_ms=20,r429=0.02,r5xx_placed=0.1,ack_after_fill=0.2,disconnect=0.03';
+      const dir = tempDir();
+      const stateFile = path.join(dir, 'state.sqlite');
+      const server = await startPaperServer({ stateFile, keyId: KEY, secretKey: SECRET, symbols: ['CONF'], startingCash: '1000000', faults, seed });
+      const venue = venueFor(server);
+      const h: Harness = { server, venue, dir, stateFile, minute: 0, events: [] };
+      venue.onEvent((e) => h.events.push(e));
+      harnesses.push(h);
+      await venue.connect();
+      let unknown = 0;
+      await pushBar(h, bar('100'));
+      for (let i = 0; i < 24; i++) {
+        const side = i % 3 === 2 ? 'Sell' : 'Buy';
+        try {
+          await venue.submit(market(`ch${seed}-${i}`, side, String(1 + (i % 3))));
+        } catch (e) {
+          expect((e as { code?: string }).code).toBe('UnknownOutcome');
+          unknown++;
+          expect((await venue.orderReport(clientOrderId(`ch${seed}-${i}`)))?.clientOrderId).toBe(`ch${seed}-${i}`);
+        }
+        await pushBar(h, bar(String(100 + (i % 5))));
+      }
+      expect(unknown).toBeGreaterThan(0);
+      await venue.settled();
+      await new Promise((r) => setTimeout(r, 300));
+      await venue.recover();
+      let res: Response;
+      do {
+        res = await fetch(`${server.url}/v2/account/activities/FILL?direction=asc&page_size=100`, { headers: { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET } });
+        if (res.status === 429) await new Promise((r) => setTimeout(r, 100));
+      } while (res.status === 429);
+      const activities = (await res.json()) as { id: string; order_id: string; qty: string }[];
+      expect(activities.length).toBe(24);
+      const got = fills(h.events);
+      expect(got.map((f) => f.tradeId).sort()).toEqual(activities.map((a) => a.id.slice(a.id.lastIndexOf('::') + 2)).sort());
+      for (const f of got) {
+        const evs = h.events.filter((e) => 'clientOrderId' in e && e.clientOrderId === f.clientOrderId);
+        expect(evs[0]?.kind).toBe('accepted');
+        expect(evs.filter((e) => e.kind === 'accepted').length).toBe(1);
+      }
+      let signed = Quantity.of('0');
+      let short = Quantity.of('0');
+      for (const f of got) {
+        if (f.side === 'Buy') signed = signed.add(f.lastQty);
+        else short = short.add(f.lastQty);
+      }
+      const pos = (await venue.positionReports()).find((p) => p.symbol === 'CONF');
+      expect(Price.of(pos?.signedQty ?? '0').eq(Price.of(signed.toString()).sub(short.toString()))).toBe(true);
+    });
+  }
+});
+
 describe('AlpacaBarFeed on the paper server', () => {
   async function feedHarness(extra: Partial<AlpacaBarFeedOptions> = {}): Promise<{ h: { server: PaperServer; minute: number }; feed: AlpacaBarFeed; bars: Bar[]; close: () => Promise<void>; proxy: StreamProxy }> {
     const dir = tempDir();

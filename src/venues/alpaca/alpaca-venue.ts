@@ -60,7 +60,7 @@ export interface AlpacaVenueOptions {
 }
 
 const FILL_PAGE = 100;
-/** How far before the last fill seen the catch-up query starts: fills at the same instant are found again and deduplicated. */
+/** How far before the session's first order the first catch-up starts: fills at the same instant are found again and deduplicated. */
 const CATCH_UP_MARGIN_NS = NS.s;
 const MAX_REPLACE_CHAIN = 64;
 
@@ -91,8 +91,8 @@ export function defaultTradingStreamUrl(baseUrl: string): string {
  * The Alpaca Trading API v2 as a Venue (the real Alpaca or the paper venue server). Orders go over REST
  * with our client order id; outcomes arrive on the trading stream's `trade_updates` and become venue
  * events, deduplicated by execution id (and by order + cumulative quantity, which both the stream and
- * the fill activities carry). After every stream reconnect the adapter re-queries fills since the last
- * one seen and the open orders, and emits what it missed. Bracket legs are reported as `<entry>-tp`
+ * the fill activities carry). After every stream reconnect the adapter re-queries the fill activities
+ * since its previous catch-up and the open orders, and emits what it missed. Bracket legs are reported as `<entry>-tp`
  * (the limit leg) and `<entry>-sl` (the stop leg), the names the engine registers, whatever ids Alpaca
  * gave them. Definitive refusals of a request are events (`rejected`, `cancel-rejected`); a request whose
  * outcome is unknown rejects with `UnknownOutcome`.
@@ -119,7 +119,8 @@ export class AlpacaVenue implements Venue {
   readonly #seenExecutions = new Set<string>();
   readonly #seenCumulative = new Set<string>();
   readonly #modifications = new Set<string>();
-  #lastFillNs: bigint | undefined;
+  /** id of the last fill activity a catch-up accounted for (Alpaca's page_token): catch-ups resume after it */
+  #activityCursor: string | undefined;
   #floorNs = 0n;
   #catchUpTimer: number | undefined;
   #catchUpAttempt = 0;
@@ -351,6 +352,21 @@ export class AlpacaVenue implements Venue {
     const a = (await rest.request<AlpacaAccount>('GET', '/v2/account', { safety: 'safe' })).data;
     const currency = a.currency === '' ? (this.#options.currency ?? 'USD') : a.currency;
     return Object.freeze({ balances: new Map([[currency, Money.of(a.cash, currency)]]) });
+  }
+
+  /**
+   * Runs the reconnect catch-up now (fill activities after the previous catch-up's last one, end states of orders held as working,
+   * acks of open orders) and resolves with the number of fills recovered: for a caller that suspects lost
+   * stream messages without a reconnect (a reconciliation pass).
+   * @throws AlpacaError NotConnected, or on a REST failure
+   */
+  async recover(): Promise<number> {
+    this.#requireRest('recover');
+    let recovered = 0;
+    await this.#serial(async () => {
+      recovered = await this.#catchUp();
+    });
+    return recovered;
   }
 
   /** Drops the trading stream's socket as a network fault would (tests; the venue reconnects and catches up). */
@@ -597,7 +613,6 @@ export class AlpacaVenue implements Venue {
     if (this.#seenExecutions.has(f.tradeId) || this.#seenCumulative.has(cumKey)) return;
     this.#seenExecutions.add(f.tradeId);
     this.#seenCumulative.add(cumKey);
-    if (this.#lastFillNs === undefined || f.ts > this.#lastFillNs) this.#lastFillNs = f.ts;
     this.#accept(r.cid, f.order.id, f.ts);
     const leaves = Quantity.of(f.leavesQty);
     this.#emit({
@@ -669,17 +684,18 @@ export class AlpacaVenue implements Venue {
   }
 
   /**
-   * After a reconnect: fills since the last one seen (paged activities, each order looked up for its client
+   * After a reconnect: fill activities after the previous catch-up's last one (paged; the first catch-up
+   * starts at the session's first order; each order looked up for its client
    * id), then orders we hold as working that are no longer open (their end state), then open orders never
    * acknowledged. A failure retries with backoff while connected.
    */
-  async #catchUp(): Promise<void> {
+  async #catchUp(): Promise<number> {
     const rest = this.#rest;
-    if (rest === undefined) return;
-    const since = (this.#lastFillNs ?? this.#floorNs) - CATCH_UP_MARGIN_NS;
-    let token: string | undefined;
+    if (rest === undefined) return 0;
+    const since = this.#floorNs - CATCH_UP_MARGIN_NS;
     let recovered = 0;
     for (;;) {
+      const token = this.#activityCursor;
       const page = (
         await rest.request<AlpacaFillActivity[]>('GET', '/v2/account/activities/FILL', {
           safety: 'safe',
@@ -688,18 +704,20 @@ export class AlpacaVenue implements Venue {
       ).data ?? [];
       for (const a of page) {
         const cumKey = `${a.order_id}:${Quantity.of(a.cum_qty).normalize().toString()}`;
-        if (this.#seenExecutions.has(executionIdOfActivity(a.id)) || this.#seenCumulative.has(cumKey)) continue;
-        const order = (await this.#getOrder(a.order_id)) ?? undefined;
-        if (order === undefined) {
-          this.#log?.('error', 'alpaca-fill-for-unknown-order', { orderId: a.order_id, activity: a.id });
-          continue;
+        if (!this.#seenExecutions.has(executionIdOfActivity(a.id)) && !this.#seenCumulative.has(cumKey)) {
+          const order = await this.#getOrder(a.order_id);
+          if (order === undefined) {
+            this.#log?.('error', 'alpaca-fill-for-unknown-order', { orderId: a.order_id, activity: a.id });
+          } else {
+            const r = await this.#resolve(order);
+            this.#fill(r, { order, tradeId: executionIdOfActivity(a.id), qty: a.qty, price: a.price, cumQty: a.cum_qty, leavesQty: a.leaves_qty, ts: rfc3339ToNs(a.transaction_time) });
+            recovered++;
+          }
         }
-        const r = await this.#resolve(order);
-        this.#fill(r, { order, tradeId: executionIdOfActivity(a.id), qty: a.qty, price: a.price, cumQty: a.cum_qty, leavesQty: a.leaves_qty, ts: rfc3339ToNs(a.transaction_time) });
-        recovered++;
+        // every activity up to here is accounted for: the next catch-up starts after it
+        this.#activityCursor = a.id;
       }
       if (page.length < FILL_PAGE) break;
-      token = (page[page.length - 1] as AlpacaFillActivity).id;
     }
     const open = await this.#listOrders('open');
     const openIds = new Set<ClientOrderId>();
@@ -729,6 +747,7 @@ export class AlpacaVenue implements Venue {
       else if (o.status === 'filled') this.#closed.add(cid);
     }
     this.#log?.('info', 'alpaca-caught-up', { recoveredFills: recovered, openOrders: openIds.size });
+    return recovered;
   }
 
   #scheduleCatchUp(): void {
