@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveClock, NS } from '../../src/core/clock.js';
 import { Price, Quantity } from '../../src/core/decimal.js';
@@ -272,6 +273,71 @@ describe('AlpacaVenue reconnects to the paper server', () => {
       expect(b.balances.get('USD')?.toString()).toBe('1000000 USD');
     }
     expect(limited.length).toBeGreaterThan(0);
+  });
+});
+
+describe('AlpacaVenue identities across a restart of the adapter', () => {
+  it('reports legs as <entry>-tp/-sl and a replaced order under our id, to a fresh adapter too, which can cancel them', async () => {
+    const h = await harness();
+    await pushBar(h, bar('100'));
+    await h.venue.submit({ ...market('id-e1', 'Buy', '4'), bracket: { takeProfit: Price.of('110'), stopLoss: Price.of('70') } });
+    await h.venue.submit({ ...market('id-l1', 'Buy', '2'), type: 'Limit', limitPrice: Price.of('80') });
+    await pushBar(h, bar('100'));
+    await eventually(() => expect(fills(h.events).filter((f) => f.clientOrderId === 'id-e1').length).toBe(1));
+    await h.venue.modify({ clientOrderId: clientOrderId('id-l1'), limitPrice: Price.of('85') });
+    await eventually(() => expect(h.events.some((e) => e.kind === 'modified' && e.clientOrderId === 'id-l1')).toBe(true));
+    const fresh = venueFor(h.server);
+    const freshEvents: VenueEvent[] = [];
+    fresh.onEvent((e) => freshEvents.push(e));
+    await fresh.connect();
+    try {
+      const open = await fresh.orderReports();
+      expect(open.map((r) => [r.clientOrderId, r.parentClientOrderId, r.type, r.limitPrice?.toString(), r.stopPrice?.toString()]).sort()).toEqual([
+        ['id-e1-sl', 'id-e1', 'Stop', undefined, '70'],
+        ['id-e1-tp', 'id-e1', 'Limit', '110', undefined],
+        ['id-l1', undefined, 'Limit', '85', undefined],
+      ]);
+      const tp = await fresh.orderReport(clientOrderId('id-e1-tp'));
+      expect(tp?.parentClientOrderId).toBe('id-e1');
+      expect(tp?.quantity.eq(4)).toBe(true);
+      const l1 = await fresh.orderReport(clientOrderId('id-l1'));
+      expect(l1?.limitPrice?.eq('85')).toBe(true);
+      expect(l1?.status).toBe('open');
+      // the replacement fills under our id, on both adapters
+      await pushBar(h, { open: '86', high: '87', low: '84', close: '86', volume: '1000000' });
+      for (const evs of [h.events, freshEvents]) await eventually(() => expect(fills(evs).filter((f) => f.clientOrderId === 'id-l1').map((f) => f.lastPx.toString())).toEqual(['85']));
+      await fresh.cancel(clientOrderId('id-e1-sl'));
+      await eventually(async () => expect((await fresh.orderReport(clientOrderId('id-e1-tp')))?.status).toBe('canceled'));
+      await eventually(() => expect(freshEvents.filter((e) => e.kind === 'canceled').map((e) => 'clientOrderId' in e && e.clientOrderId).sort()).toEqual(['id-e1-sl', 'id-e1-tp']));
+      expect(await fresh.orderReport(clientOrderId('id-nobody'))).toBeUndefined();
+      expect(await fresh.orderReport(clientOrderId('id-nobody-tp'))).toBeUndefined();
+    } finally {
+      await fresh.disconnect();
+    }
+  });
+
+  it('shows no key in inspect, JSON or toString of the venue, in its logs, or in the error for refused keys', async () => {
+    const h = await harness();
+    const logs: string[] = [];
+    const wrong = venueFor(h.server, { credentials: new AlpacaCredentials('PKWRONGKEY000', 'the-wrong-secret-0123'), logger: (l, e, f) => logs.push(`${l} ${e} ${JSON.stringify(f)}`) });
+    let err: unknown;
+    try {
+      await wrong.connect();
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { code?: string }).code).toBe('Unauthorized');
+    const logged: string[] = [];
+    const v = venueFor(h.server, { logger: (l, e, f) => logged.push(`${l} ${e} ${JSON.stringify(f)}`) });
+    await v.connect();
+    v.dropStream();
+    await eventually(() => expect(v.reconnects).toBeGreaterThanOrEqual(1));
+    await v.disconnect();
+    const views = [inspect(h.venue, { showHidden: true, depth: 20 }), JSON.stringify(h.venue), String(h.venue), (err as Error).message, inspect(err, { depth: 20 }), ...logs, ...logged];
+    expect(logged.length).toBeGreaterThan(0);
+    for (const text of views) {
+      for (const secret of [KEY, SECRET, 'PKWRONGKEY000', 'the-wrong-secret-0123']) expect(text).not.toContain(secret);
+    }
   });
 });
 
