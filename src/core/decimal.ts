@@ -111,7 +111,7 @@ export function divRound(n: bigint, d: bigint, mode: Rounding): bigint {
     d = -d;
   }
   const q = n / d; // truncates toward zero
-  const r = n - q * d;
+  const r = n % d; // = n - q * d (sign of n), one bigint instead of two
   if (r === 0n) return q;
   const negative = n < 0n;
   switch (mode) {

@@ -1,4 +1,4 @@
-import { Decimal, MAX_PRECISION, formatDecimal, type DecimalInput } from '../core/decimal.js';
+import { Decimal, MAX_PRECISION, formatDecimal, type DecimalInput, type DecimalValue } from '../core/decimal.js';
 import { LiveClock, type Clock } from '../core/clock.js';
 import { currencyCode } from '../core/money.js';
 import { CoreError } from '../core/errors.js';
@@ -331,8 +331,8 @@ export class Portfolio {
       if (seen !== undefined) {
         if (
           seen.symbol === symbol &&
-          seen.qR === qR &&
-          seen.qP === qP &&
+          keyQR(seen) === qR &&
+          seen.quantity.precision === qP &&
           seen.price.raw === price.raw &&
           seen.price.precision === price.precision &&
           seen.fee.raw === fee.raw &&
@@ -342,7 +342,7 @@ export class Portfolio {
           return false;
         }
         const now = signatureOf(symbol, formatDecimal(qR, qP), price, fee, feeCurrency);
-        const before = signatureOf(seen.symbol, formatDecimal(seen.qR, seen.qP), seen.price, seen.fee, seen.feeCurrency);
+        const before = signatureOf(seen.symbol, formatDecimal(keyQR(seen), seen.quantity.precision), seen.price, seen.fee, seen.feeCurrency);
         throw new OmsError('Portfolio', `fill ${fillId} was already applied with different data (${before} vs ${now})`);
       }
     }
@@ -416,7 +416,8 @@ export class Portfolio {
       fbP = fc === undefined ? 0 : fc.precision;
     }
     const cfP = fbP > fee.precision ? fbP : fee.precision;
-    const cfR = up(fbR, fbP, cfP) - up(fee.raw, fee.precision, cfP);
+    // no fee (the usual case): the balance as is, no new bigint
+    const cfR = fee.raw === 0n && cfP === fbP ? fbR : up(fbR, fbP, cfP) - up(fee.raw, fee.precision, cfP);
     if (this.accountType === 'cash') {
       if (nqR < 0n) {
         throw new OmsError(
@@ -444,6 +445,8 @@ export class Portfolio {
     out.quote = quote;
     out.feeCurrency = feeCurrency;
     out.fillId = fillId;
+    out.quantity = q;
+    out.sell = qR !== q.raw;
     out.qR = qR;
     out.qP = qP;
     out.price = price;
@@ -494,7 +497,7 @@ export class Portfolio {
     this.#setCash(p.quote, p.cqR, p.cqP);
     if (p.feeCurrency !== p.quote) this.#setCash(p.feeCurrency, p.cfR, p.cfP);
     if (p.fillId === undefined) return undefined;
-    const key = new FillKey(p.symbol, p.qR, p.qP, p.price, p.fee, p.feeCurrency);
+    const key = fillKey(p.symbol, p.quantity, p.sell, p.price, p.fee, p.feeCurrency);
     this.#fills.set(p.fillId, key);
     return key;
   }
@@ -592,12 +595,19 @@ export class Portfolio {
     // net - old value + new value, and gross - |old value| + |new value|, at the widest precision
     const oR = pos.vR;
     const oP = pos.vP;
-    const netP = Math.max(agg.netP, oP, vP);
-    agg.netR = up(agg.netR, agg.netP, netP) - up(oR, oP, netP) + up(vR, vP, netP);
-    agg.netP = netP;
-    const grossP = Math.max(agg.grossP, oP, vP);
-    agg.grossR = up(agg.grossR, agg.grossP, grossP) - up(oR < 0n ? -oR : oR, oP, grossP) + up(vR < 0n ? -vR : vR, vP, grossP);
-    agg.grossP = grossP;
+    if (oP === vP && agg.netP === vP && agg.grossP === vP && oR >= 0n && vR >= 0n) {
+      // the usual case (one precision, long values): one difference moves both sums
+      const d = vR - oR;
+      agg.netR += d;
+      agg.grossR += d;
+    } else {
+      const netP = Math.max(agg.netP, oP, vP);
+      agg.netR = up(agg.netR, agg.netP, netP) - up(oR, oP, netP) + up(vR, vP, netP);
+      agg.netP = netP;
+      const grossP = Math.max(agg.grossP, oP, vP);
+      agg.grossR = up(agg.grossR, agg.grossP, grossP) - up(oR < 0n ? -oR : oR, oP, grossP) + up(vR < 0n ? -vR : vR, vP, grossP);
+      agg.grossP = grossP;
+    }
     agg.grossDecimal = undefined;
     pos.vR = vR;
     pos.vP = vP;
@@ -777,7 +787,7 @@ export class Portfolio {
     // a fill's text never changes, so checkpoints after the first reuse it
     for (const [id, k] of this.#fills) {
       fills.ids[i] = id;
-      fills.data[i] = k.text ??= `${formatDecimal(k.qR, k.qP)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`;
+      fills.data[i] = k.text ??= `${formatDecimal(keyQR(k), k.quantity.precision)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`;
       i++;
     }
     return {
@@ -953,7 +963,7 @@ export class Portfolio {
       if (pR <= 0n) r.fail(dp, `a fill price must be positive, got ${formatDecimal(pR, pP)}`);
       const [feeR, feeP] = r.dec(parts[2], `${dp} fee`);
       const feeCurrency = stateCurrency(r, parts[3], `${dp} feeCurrency`);
-      const key = new FillKey(symbol, qR, qP, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency);
+      const key = fillKey(symbol, Decimal.fromRaw(qR, qP), false, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency);
       key.text = text;
       fills.set(id, key);
     }
@@ -1070,20 +1080,30 @@ function signatureOf(symbol: string, qty: string, price: Decimal, fee: Decimal, 
 }
 
 /** What identifies an applied fill's data (a replay with equal data is a no-op, other data is refused). */
-class FillKey {
+interface FillKey {
+  readonly symbol: string;
+  /** The quantity as given (shared with the parse cache), negated when `sell`: no bigint kept per sell. */
+  readonly quantity: DecimalValue;
+  readonly sell: boolean;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  readonly feeCurrency: string;
   /** The snapshot text, built on the first snapshot. */
-  text: string | undefined = undefined;
+  text: string | undefined;
   /** The order that took this fill, and the token of its OrderManager (see ledger.ts). */
-  owner: string | undefined = undefined;
-  ownerTag: object | undefined = undefined;
-  constructor(
-    readonly symbol: string,
-    readonly qR: bigint,
-    readonly qP: number,
-    readonly price: Decimal,
-    readonly fee: Decimal,
-    readonly feeCurrency: string,
-  ) {}
+  owner: string | undefined;
+  ownerTag: object | undefined;
+}
+
+// an object literal, not a class instance: V8 can then allocate these long-lived records straight in
+// the old generation (allocation-site pretenuring) instead of copying each one through the young one
+function fillKey(symbol: string, quantity: DecimalValue, sell: boolean, price: Decimal, fee: Decimal, feeCurrency: string): FillKey {
+  return { symbol, quantity, sell, price, fee, feeCurrency, text: undefined, owner: undefined, ownerTag: undefined };
+}
+
+/** Signed quantity raw of an applied fill. */
+function keyQR(k: FillKey): bigint {
+  return k.sell ? -k.quantity.raw : k.quantity.raw;
 }
 
 /** PreparedFill over (raw, precision) pairs; its Decimal fields are built only when read. */
@@ -1094,6 +1114,9 @@ class Prepared implements PreparedFill {
   quote = '';
   feeCurrency = '';
   fillId: string | undefined = undefined;
+  /** The fill quantity as given, and whether the side negates it (qR is the signed raw). */
+  quantity: DecimalValue = Decimal.ZERO;
+  sell = false;
   qR = 0n;
   qP = 0;
   price: Decimal = Decimal.ZERO;
@@ -1116,6 +1139,7 @@ class Prepared implements PreparedFill {
     p.quote = f.quote;
     p.feeCurrency = f.feeCurrency;
     p.fillId = f.fillId;
+    p.quantity = f.qty;
     p.qR = f.qty.raw;
     p.qP = f.qty.precision;
     p.price = f.price;

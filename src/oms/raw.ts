@@ -26,7 +26,8 @@ export function mulRaw(aR: bigint, aP: number, bR: bigint, bP: number): bigint {
 /** Raw of a / b at precision `q`, rounded half-even (as Decimal.div with an explicit precision). */
 export function divRaw(aR: bigint, aP: number, bR: bigint, bP: number, q: number): bigint {
   const shift = q + bP - aP;
-  return shift >= 0 ? divRound(aR * pow10(shift), bR, 'half-even') : divRound(aR, bR * pow10(-shift), 'half-even');
+  if (shift === 0) return divRound(aR, bR, 'half-even');
+  return shift > 0 ? divRound(aR * pow10(shift), bR, 'half-even') : divRound(aR, bR * pow10(-shift), 'half-even');
 }
 
 /** -1, 0 or 1 comparing two pairs by value. */
