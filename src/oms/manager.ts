@@ -683,6 +683,15 @@ function readOrder(r: StateReader, v: unknown, path: string): OrderState {
 
 const NEW_STATUS = new OrderStatus('New');
 const ACK_STATUS = new OrderStatus('Acknowledged');
+const PLAIN_STATUS: Readonly<Record<OrderStatusKind, OrderStatus>> = {
+  New: NEW_STATUS,
+  Acknowledged: ACK_STATUS,
+  PartiallyFilled: new OrderStatus('PartiallyFilled'),
+  Filled: new OrderStatus('Filled'),
+  Cancelled: new OrderStatus('Cancelled'),
+  Rejected: new OrderStatus('Rejected'),
+  Expired: new OrderStatus('Expired'),
+};
 
 // a plain lookup object: cheaper per call than the Set behind OrderStatus.isTerminal
 const TERMINAL_KIND: Readonly<Record<OrderStatusKind, boolean>> = {
@@ -706,7 +715,8 @@ function notionalOf(s: OrderState): [bigint, number] {
 function statusOf(s: OrderState, kind: OrderStatusKind): OrderStatus {
   const reason = s.reason;
   if (s.fillCount === 0) {
-    if (reason === undefined) return kind === 'Acknowledged' ? ACK_STATUS : kind === 'New' ? NEW_STATUS : new OrderStatus(kind);
+    // statuses are immutable: one shared object per kind without fills or reason
+    if (reason === undefined) return PLAIN_STATUS[kind];
     return new OrderStatus(kind, undefined, undefined, reason);
   }
   let avg: string;
