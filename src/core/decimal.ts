@@ -125,9 +125,9 @@ export function divRound(n: bigint, d: bigint, mode: Rounding): bigint {
       return negative ? q : q + 1n;
     default: {
       const twice = (r < 0n ? -r : r) * 2n;
+      if (twice < d) return q;
       const away = negative ? q - 1n : q + 1n;
       if (twice > d) return away;
-      if (twice < d) return q;
       if (mode === 'half-up') return away;
       if (mode === 'half-down') return q;
       return q % 2n === 0n ? q : away;

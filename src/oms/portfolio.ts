@@ -367,7 +367,8 @@ export class Portfolio {
       bP = obP > nP ? obP : nP;
       bR = up(obR, obP, bP) + up(nR, nP, bP);
     } else {
-      const qAbs = qR < 0n ? -qR : qR;
+      // |qty| is the given quantity's raw when positive (a shared bigint, not a new one)
+      const qAbs = q.raw > 0n ? q.raw : -q.raw;
       const oAbs = oR < 0n ? -oR : oR;
       // closing = min(|qty|, |old qty|) by value, keeping the smaller one's precision
       const qSmaller = cmp(qAbs, qP, oAbs, oP) < 0;
