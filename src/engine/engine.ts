@@ -925,6 +925,7 @@ export class Engine {
   #onFill(e: Extract<VenueEvent, { kind: 'filled' }>): void {
     const w = this.#working.get(e.clientOrderId) ?? this.#recentDone.get(e.clientOrderId);
     if (w === undefined) {
+      if (this.oms.portfolio.hasFill(e.tradeId)) return; // a duplicate of a fill already applied
       this.#log.log('error', 'fill-for-unknown-order', { id: e.clientOrderId, tradeId: e.tradeId, symbol: e.symbol });
       return;
     }
@@ -1005,6 +1006,9 @@ export class Engine {
   #registerLegs(st: SymbolState, entry: WorkingOrder, trade: OpenTrade): void {
     const b = entry.bracket;
     if (b === undefined || trade.legsRegistered) return;
+    // a late final fill of an entry whose legs exist already (reported again, or applied to a later trade)
+    const tpId = `${entry.clientOrderId}-tp`;
+    if (this.#working.has(tpId) || this.#recentDone.has(tpId) || this.#state?.hasIntent(tpId) === true) return;
     trade.legsRegistered = true;
     // the venue sizes the legs to the entry's filled quantity: all of it, since legs exist only after a complete fill
     const qty = this.oms.getOrder(entry.clientOrderId)?.order.quantity ?? Quantity.of(trade.entryQty);

@@ -97,7 +97,11 @@ describe(`${SCENARIOS} seeded fault scenarios (drops, duplicates, delays, reorde
         await Promise.resolve();
       };
       let i = 0;
-      for (; i < BARS; i++) await step(i);
+      try {
+        for (; i < BARS; i++) await step(i);
+      } catch (e) {
+        throw new Error(`scenario ${seed} at bar ${i}: ${(e as Error).message}`, { cause: e });
+      }
       // wind down: cancel what is still working (a cancel may itself be lost or held), let the venue settle,
       // release held events, reconcile; repeat while orders are in flight
       // (no new decisions meanwhile: a software TP/SL would otherwise send a fresh exit on every bar)

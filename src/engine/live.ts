@@ -65,6 +65,8 @@ export interface LiveOptions {
   onReady?: (info: { resumed: boolean; start: number; corrections: readonly string[] }) => void;
   /** Called after every handled bar arrival: when it arrived, and when its orders were handed to the venue. */
   onBarsHandled?: (info: { receivedNs: bigint; committedNs: bigint; sentNs: bigint; orders: number }) => void;
+  /** Called after a task's transaction committed and before its orders (`pending` of them) are sent. */
+  afterCommit?: (pending: number) => void;
   /** Log lines at this level or above also go to this function (e.g. stderr). */
   echo?: (line: string) => void;
 }
@@ -197,6 +199,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     });
     logger.flush();
     const n = engine.pendingSends;
+    if (n > 0) options.afterCommit?.(n);
     await engine.flushSends();
     return n;
   }
@@ -207,12 +210,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     pendingEvents.push(e);
     if (drainQueued) return;
     drainQueued = true;
-    void enqueue(() =>
-      commitAndSend(() => {
-        drainQueued = false;
-        for (const ev of pendingEvents.splice(0)) engineHandler?.(ev);
-      }),
-    );
+    void enqueue(() => commitAndSend(drainEvents));
   });
 
   let stopped = false;
@@ -232,11 +230,26 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     bar.volume = b.volume;
     engine.onBar(bar);
   };
+  /** Venue time after which fills may be missing here: the last fill recorded, else the checkpoint's; none for a new run. */
+  const lastFillNs = (): bigint | undefined => {
+    const fills = state.fills();
+    return fills.length === 0 ? checkpoint?.tsNs : fills[fills.length - 1]!.tsNs;
+  };
+  /** Applies the events the venue delivered so far, inside the running task. */
+  const drainEvents = (): void => {
+    drainQueued = false;
+    for (const ev of pendingEvents.splice(0)) engineHandler?.(ev);
+  };
   const reconcile = async (reason: string): Promise<ReconcileReport> => {
     let report: ReconcileReport | undefined;
+    // the venue's own fills first (their execution ids): a fill whose stream event is late or lost is
+    // applied as itself, so reconciliation never needs to synthesize one for it
+    const since = lastFillNs();
+    if (since !== undefined && canRecoverFills(venue)) await venue.recoverFills(since > 1_000_000_000n ? since - 1_000_000_000n : 0n);
     // the venue is asked outside the transaction; corrections and the checkpoint commit together
     state.db.exec('BEGIN');
     try {
+      drainEvents();
       report = await engine.reconcile(reason);
       engine.checkpoint();
       state.db.exec('COMMIT');
@@ -244,6 +257,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       if (state.db.inTransaction) state.db.exec('ROLLBACK');
       throw e;
     }
+    if (engine.pendingSends > 0) options.afterCommit?.(engine.pendingSends);
     await engine.flushSends();
     return report;
   };
@@ -252,11 +266,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   try {
     await venue.connect();
     // restart: fills the venue made since the last one recorded arrive as ordinary (deduplicated) events
-    if (resumed && canRecoverFills(venue)) {
-      const fills = state.fills();
-      const last = fills.length === 0 ? checkpoint?.tsNs ?? 0n : fills[fills.length - 1]!.tsNs;
-      await enqueue(() => venue.recoverFills(last > 1_000_000_000n ? last - 1_000_000_000n : 0n));
-    }
+    // inside the startup reconciliation
     await enqueue(async () => {
       corrections = (await reconcile(resumed ? 'resume' : 'startup')).corrections;
     });
@@ -287,6 +297,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
         });
         const committedNs = process.hrtime.bigint();
         const orders = engine.pendingSends;
+        if (orders > 0) options.afterCommit?.(orders);
         const sending = engine.flushSends();
         const sentNs = process.hrtime.bigint();
         logger.flush();
@@ -335,6 +346,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     closed_trades: stats.closedTrades,
     final_equity: exact.round(4).toString(),
     final_equity_exact: exact.toString(),
+    cash: engine.oms.portfolio.cashBalance(config.run.currency).toString(),
+    positions: Object.fromEntries(symbols.map((s) => [s, engine.oms.portfolio.positionQuantity(s).toString()]).filter(([, q]) => !/^-?0(\.0*)?$/.test(q as string))),
     halted: engine.halted ?? null,
     corrections: engine.corrections,
     starts: start,

@@ -693,8 +693,17 @@ class AlpacaPaperServer implements PaperServer {
   }
 
   #placeOrder(body: unknown): { status: number; body?: unknown } {
-    const parsed = parseOrderBody(body, { fractional: this.#broker.fractional });
-    const o = this.#broker.submit(parsed);
+    const cid = typeof body === 'object' && body !== null && typeof (body as { client_order_id?: unknown }).client_order_id === 'string' ? (body as { client_order_id: string }).client_order_id : undefined;
+    const nowMs = Number(this.#broker.clockNs / 1_000_000n);
+    let o: OrderMeta;
+    try {
+      const parsed = parseOrderBody(body, { fractional: this.#broker.fractional });
+      o = this.#broker.submit(parsed);
+    } catch (e) {
+      this.#db.logSubmission(cid, e instanceof ApiError ? e.code : 'error', nowMs);
+      throw e;
+    }
+    this.#db.logSubmission(cid ?? o.clientOrderId, 'placed', nowMs);
     this.#commit();
     if (this.#faults.fail5xxPlaced()) throw new ApiError('Internal', 'internal server error');
     return { status: 200, body: this.#broker.render(this.#broker.order(o.id) as OrderMeta, true) };
@@ -878,6 +887,17 @@ class AlpacaPaperServer implements PaperServer {
       symbols: this.#broker.symbols,
       open_orders: open,
       cash: Decimal.of(cash.amountString()).normalize().toString(),
+      submissions: this.#db.submissions().length,
+      resubmitted_client_order_ids: (() => {
+        const seen = new Set<string>();
+        const again = new Set<string>();
+        for (const r of this.#db.submissions()) {
+          if (r.clientOrderId === null) continue;
+          if (seen.has(r.clientOrderId)) again.add(r.clientOrderId);
+          seen.add(r.clientOrderId);
+        }
+        return [...again];
+      })(),
       faults: this.#faults.spec,
       seed: this.#seed,
       last_error: this.#lastError ?? null,

@@ -51,6 +51,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fills (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time_ms INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (seq INTEGER PRIMARY KEY, client_order_id TEXT, outcome TEXT NOT NULL, time_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bars (symbol TEXT NOT NULL, t_ms INTEGER NOT NULL, o REAL NOT NULL, h REAL NOT NULL, l REAL NOT NULL, c REAL NOT NULL, v REAL NOT NULL, PRIMARY KEY (symbol, t_ms));
 `;
 
@@ -120,6 +121,21 @@ export class PaperStateDb {
       replay: decodeState(this.#get('replay') ?? encodeState({ lastOpenNs: undefined, barsShown: 0, done: false })) as ReplayCursor,
       faults: decodeState(this.#get('faults') ?? 'null') as LoadedState['faults'],
     };
+  }
+
+  /**
+   * Logs one `POST /v2/orders` as it arrived (client order id or null, and how it ended: `placed`, or the
+   * refusal's code): an audit of what clients sent, e.g. to prove no client order id was sent twice.
+   */
+  logSubmission(clientOrderId: string | undefined, outcome: string, timeMs: number): void {
+    (this.#logSubmission ??= this.#db.prepare('INSERT INTO submissions (client_order_id, outcome, time_ms) VALUES (?, ?, ?)')).run(clientOrderId ?? null, outcome, timeMs);
+  }
+
+  #logSubmission: Database.Statement | undefined;
+
+  /** Every logged `POST /v2/orders`, in arrival order. */
+  submissions(): { clientOrderId: string | null; outcome: string; timeMs: number }[] {
+    return (this.#db.prepare('SELECT client_order_id AS clientOrderId, outcome, time_ms AS timeMs FROM submissions ORDER BY seq').all() as { clientOrderId: string | null; outcome: string; timeMs: number }[]);
   }
 
   /** Writes one state change atomically (durable when it returns). */

@@ -369,6 +369,23 @@ export class AlpacaVenue implements Venue {
     return recovered;
   }
 
+  /**
+   * Replays as fill events every fill Alpaca made after `afterNs` (epoch ns) that this adapter has not
+   * delivered yet, by execution id, so a caller that counts fills by that id applies each once: how a
+   * restarted engine learns the fills made while it was down (pass the time of the last fill it recorded).
+   * @throws AlpacaError NotConnected, or on a REST failure
+   */
+  async recoverFills(afterNs: bigint): Promise<number> {
+    this.#requireRest('recoverFills');
+    await this.#serial(async () => {
+      if (afterNs < this.#floorNs) {
+        this.#floorNs = afterNs;
+        this.#activityCursor = undefined;
+      }
+    });
+    return this.recover();
+  }
+
   /** Drops the trading stream's socket as a network fault would (tests; the venue reconnects and catches up). */
   dropStream(): void {
     this.#stream?.drop();
