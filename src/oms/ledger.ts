@@ -9,6 +9,12 @@ export interface LedgerFill {
   readonly price: Decimal;
 }
 
+/** An applied fill's record as the manager sees it: which order (of which manager's `tag`) took it. */
+export interface LedgerRecord {
+  readonly owner: string | undefined;
+  readonly ownerTag: object | undefined;
+}
+
 /** Fill ownership by OrderManager (`tag` is the manager's own token, so managers sharing a portfolio stay apart). */
 export interface FillLedgerAccess {
   /**
@@ -23,11 +29,13 @@ export interface FillLedgerAccess {
     quantity: DecimalInput,
     fee: DecimalInput | undefined,
     feeCurrency: string | undefined,
-    fillId: string | undefined,
+    fillId: string,
     tsNs: bigint | undefined,
+    /** What find(portfolio, fillId) returned just before (saves a second lookup). */
+    known: LedgerRecord | undefined,
   ): LedgerFill | undefined;
-  /** The order id `tag`'s manager recorded for an applied fill id, or undefined. */
-  owner(portfolio: object, fillId: string, tag: object): string | undefined;
+  /** The record of an applied fill id, or undefined (one lookup serves the owner check and prepare). */
+  find(portfolio: object, fillId: string): LedgerRecord | undefined;
   /** Commits a prepared fill and records `owner` (an order id of `tag`'s manager) for its fill id. */
   commit(portfolio: object, prepared: LedgerFill, tag: object, owner: string): void;
   /** Records `owner` for an applied fill id (restore); false when the fill id is not applied. */
@@ -41,4 +49,4 @@ const missing = (): never => {
 };
 
 /** Set by Portfolio when its module loads. */
-export const fillLedger: FillLedgerAccess = { prepare: missing, owner: missing, commit: missing, setOwner: missing, owned: missing };
+export const fillLedger: FillLedgerAccess = { prepare: missing, find: missing, commit: missing, setOwner: missing, owned: missing };

@@ -8,7 +8,7 @@ import { Portfolio, type Position, type PortfolioOptions, type PortfolioState } 
 import { cmp as compareRaw, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
 import { ORDER_STATUS_KINDS, OrderStatus, type OrderStatusDict, type OrderStatusKind } from './status.js';
 import { StateReader } from './state.js';
-import { fillLedger, type LedgerFill } from './ledger.js';
+import { fillLedger, type LedgerFill, type LedgerRecord } from './ledger.js';
 import { canTransition, transition, type OrderEventKind } from './transitions.js';
 
 /** Options of an OrderManager. */
@@ -328,12 +328,13 @@ export class OrderManager {
     const s = this.#orders.get(fill.orderId);
     if (s === undefined) {
       // an order dropped from a limited history: a fill id it already took is a replay
-      if (fillLedger.owner(this.portfolio, fill.fillId, this.#tag) === fill.orderId) return false;
+      if (this.#ownerOf(fillLedger.find(this.portfolio, fill.fillId)) === fill.orderId) return false;
       throw new OmsError('OrderNotFound', `order not found: ${fill.orderId}`);
     }
     const fillId = fill.fillId;
     if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
-    const owner = fillLedger.owner(this.portfolio, fillId, this.#tag);
+    const known = fillLedger.find(this.portfolio, fillId);
+    const owner = this.#ownerOf(known);
     if (owner !== undefined && owner !== s.id) {
       throw new OmsError('Portfolio', `fill ${fillId} was already applied to order ${owner}, not ${s.id}`);
     }
@@ -345,7 +346,7 @@ export class OrderManager {
     if (qty.raw <= 0n) throw new OmsError('Portfolio', `quantity of fill ${fillId} must be positive, got ${qty.toString()}`);
     if (owner !== undefined) {
       // same id on the same order: a replay (no-op) or a conflict, which the portfolio tells apart
-      const dup = this.#prepare(fill, order, qty);
+      const dup = this.#prepare(fill, order, qty, known);
       if (dup === undefined) return false;
     }
     if (TERMINAL_KIND[s.kind] && !canTransition(s.kind, 'fill') && !canTransition(s.kind, 'partialFill')) {
@@ -371,7 +372,7 @@ export class OrderManager {
       );
     }
     const to = this.#apply(s, cmp === 0 ? 'fill' : 'partialFill');
-    const prepared = this.#prepare(fill, order, qty);
+    const prepared = this.#prepare(fill, order, qty, known);
     if (prepared === undefined) return false;
     fillLedger.commit(this.portfolio, prepared, this.#tag, s.id);
     const px = prepared.price;
@@ -397,8 +398,13 @@ export class OrderManager {
   }
 
   /** The portfolio's prepareFill of `fill` on `order`, without a FillInput object (see ledger.ts). */
-  #prepare(fill: OmsFill, order: Order, quantity: Decimal): LedgerFill | undefined {
-    return fillLedger.prepare(this.portfolio, order.symbol, order.side, fill.price, quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs);
+  #prepare(fill: OmsFill, order: Order, quantity: Decimal, known: LedgerRecord | undefined): LedgerFill | undefined {
+    return fillLedger.prepare(this.portfolio, order.symbol, order.side, fill.price, quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs, known);
+  }
+
+  /** The order of this manager that took an applied fill, from its ledger record. */
+  #ownerOf(rec: LedgerRecord | undefined): string | undefined {
+    return rec !== undefined && rec.ownerTag === this.#tag ? rec.owner : undefined;
   }
 
   /** The status of an active order; undefined once it is terminal (moved to history) or unknown. */

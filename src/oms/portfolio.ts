@@ -208,9 +208,12 @@ export class Portfolio {
    * @throws OmsError Portfolio when none applies
    */
   quoteCurrency(symbol: string): string {
+    return this.#quoteOf(symbol, this.#positions.get(symbol));
+  }
+
+  #quoteOf(symbol: string, existing: PositionState | undefined): string {
     const inst = this.#instruments.get(symbol);
     if (inst !== undefined) return inst.quoteCurrency;
-    const existing = this.#positions.get(symbol);
     if (existing !== undefined) return existing.quote;
     const i = symbol.search(/[-/][^-/]*$/);
     if (i > 0) {
@@ -295,7 +298,7 @@ export class Portfolio {
    */
   prepareFill(fill: FillInput): PreparedFill | undefined {
     const p = new Prepared();
-    return this.#prepare(fill.symbol, fill.side, fill.price, fill.quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs, p) ? p : undefined;
+    return this.#prepare(fill.symbol, fill.side, fill.price, fill.quantity, fill.fee, fill.feeCurrency, fill.fillId, fill.tsNs, null, p) ? p : undefined;
   }
 
   /** prepareFill's work on the fill's fields, written into `out`; false for an already-applied duplicate. */
@@ -308,6 +311,8 @@ export class Portfolio {
     fillFeeCurrency: string | undefined,
     fillId: string | undefined,
     tsNs: bigint | undefined,
+    /** The ledger's record of fillId when the caller just looked it up (null: not looked up). */
+    known: FillKey | undefined | null,
     out: Prepared,
   ): boolean {
     if (typeof symbol !== 'string' || symbol === '') throw new OmsError('SerializationError', 'fill symbol must be a non-empty string');
@@ -323,11 +328,12 @@ export class Portfolio {
       if (side === 'Sell') qR = -qR;
     }
     const fee = fillFee === undefined ? Decimal.ZERO : edgeDecimal(fillFee, 'fee of ', symbol);
-    const quote = this.quoteCurrency(symbol);
+    const old = this.#positions.get(symbol);
+    const quote = this.#quoteOf(symbol, old);
     const feeCurrency = fillFeeCurrency === undefined ? quote : this.#currency(fillFeeCurrency);
     if (fillId !== undefined) {
       if (typeof fillId !== 'string' || fillId === '') throw new OmsError('SerializationError', 'fillId must be a non-empty string');
-      const seen = this.#fills.get(fillId);
+      const seen = known === null ? this.#fills.get(fillId) : known;
       if (seen !== undefined) {
         if (
           seen.symbol === symbol &&
@@ -347,7 +353,6 @@ export class Portfolio {
       }
     }
     const ts = tsNs ?? this.#clock.now();
-    const old = this.#positions.get(symbol);
     const oR = old === undefined ? 0n : old.qR;
     const oP = old === undefined ? 0 : old.qP;
     const obR = old === undefined ? 0n : old.bR;
@@ -507,15 +512,12 @@ export class Portfolio {
   readonly #scratch = new Prepared();
 
   static {
-    fillLedger.prepare = (portfolio, symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs) => {
+    fillLedger.prepare = (portfolio, symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs, known) => {
       const pf = portfolio as Portfolio;
       const out = pf.#scratch;
-      return pf.#prepare(symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs, out) ? out : undefined;
+      return pf.#prepare(symbol, side, price, quantity, fee, feeCurrency, fillId, tsNs, known as FillKey | undefined, out) ? out : undefined;
     };
-    fillLedger.owner = (portfolio, fillId, tag) => {
-      const k = (portfolio as Portfolio).#fills.get(fillId);
-      return k !== undefined && k.ownerTag === tag ? k.owner : undefined;
-    };
+    fillLedger.find = (portfolio, fillId) => (portfolio as Portfolio).#fills.get(fillId);
     fillLedger.commit = (portfolio, prepared, tag, owner) => {
       const p = prepared instanceof Prepared ? prepared : Prepared.from(prepared as PreparedFill);
       const k = (portfolio as Portfolio).#commit(p);
