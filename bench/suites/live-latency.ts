@@ -1,0 +1,150 @@
+// Live path latency inside the engine: a bar received on the Alpaca market data stream (the feed's message
+// handler) to the order's HTTP request written on the socket (undici's `undici:client:sendHeaders`
+// diagnostics channel), with the paper venue server in a child process on loopback. The server's own
+// processing is outside the measured interval (it ends when our bytes are written, before the server
+// reads them). Each bar is stepped by the bench only after the previous one was handled, so samples
+// do not queue behind each other. The strategy trades on every bar (enter, exit, enter, ...).
+import { spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { median, type BenchResult, type BenchSuite } from '../harness.js';
+import { LiveClock } from '../../src/core/clock.js';
+import { resolveConfig } from '../../src/engine/config.js';
+import { runLive, type BarFeed } from '../../src/engine/live.js';
+import type { Bar } from '../../src/model/bar.js';
+import type { StrategyFactory } from '../../src/strategy/types.js';
+import { AlpacaBarFeed, AlpacaCredentials, AlpacaVenue } from '../../src/venues/alpaca/index.js';
+import { writeStore } from '../../src/server/alpaca-paper/harness.fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const BARS = Number(process.env.AXON_BENCH_LIVE_BARS ?? 800);
+const KEY = 'bench-key';
+const SECRET = 'bench-secret';
+
+const flipFlop: StrategyFactory = {
+  name: 'flip-flop',
+  description: 'enter long on even bars, exit on odd ones',
+  params: {},
+  create: () => ({ onBar: (bar) => (bar.index % 2 === 0 ? { action: 'enter-long', reason: 'even' } : { action: 'exit', reason: 'odd' }) }),
+};
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] as number;
+}
+
+async function measure(durability: 'full' | 'process'): Promise<{ samples: number[]; commitShare: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'axon-live-bench-'));
+  await writeStore(join(dir, 'store'), ['SPY'], BARS + 20);
+  const server = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server/alpaca-paper/serve.fixture.ts'), 'venue', 'serve', '--data', join(dir, 'store'), '--state', join(dir, 'paper.sqlite'), '--speed', '0', '--rate-limit', '1000000'], {
+    cwd: ROOT,
+    env: { ...process.env, APCA_API_KEY_ID: KEY, APCA_API_SECRET_KEY: SECRET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((res, rej) => {
+    createInterface({ input: server.stdout! }).once('line', (l) => res((JSON.parse(l) as { url: string }).url));
+    server.once('exit', () => rej(new Error('paper server exited')));
+  });
+  const credentials = new AlpacaCredentials(KEY, SECRET);
+  const clock = new LiveClock();
+  const venue = new AlpacaVenue({ baseUrl: url, credentials, clock, rateLimit: { perMinute: 1_000_000 } });
+  const alpacaFeed = new AlpacaBarFeed({ dataStreamUrl: `${url.replace('http', 'ws')}/v2/iex`, dataUrl: url, credentials, clock, rateLimit: { perMinute: 1_000_000 } });
+  let receivedNs = 0n;
+  const samples: number[] = [];
+  const commitShare: number[] = [];
+  let waiting = false;
+  const onSend = (msg: unknown): void => {
+    const req = (msg as { request: { method: string; path: string } }).request;
+    if (!waiting || req.method !== 'POST' || !req.path.startsWith('/v2/orders')) return;
+    waiting = false;
+    samples.push(Number(process.hrtime.bigint() - receivedNs) / 1e6);
+  };
+  diagnostics.subscribe('undici:client:sendHeaders', onSend);
+  let handled = 0;
+  const feed: BarFeed = {
+    subscribe: async (symbols, onBars) => {
+      alpacaFeed.onBar((b: Bar) => {
+        receivedNs = process.hrtime.bigint();
+        waiting = true;
+        onBars([b]);
+      });
+      await alpacaFeed.start(symbols);
+    },
+    history: (s, a, b) => alpacaFeed.history(s, a, b),
+    close: () => alpacaFeed.stop(),
+  };
+  const stop = new AbortController();
+  const headers = { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET };
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const run = runLive({
+    config: resolveConfig({ data: { symbols: ['SPY'] }, strategy: { name: 'flip-flop' }, session: { calendar: 'none' }, engine: { warmup_bars: 0, reconcile_every: 1_000_000 }, sizing: { max_position_pct: 10 } }),
+    strategy: flipFlop,
+    runDir: join(dir, 'run'),
+    venue,
+    feed,
+    clock,
+    durability,
+    signal: stop.signal,
+    onReady: () => ready(),
+    onBarsHandled: (info) => {
+      handled++;
+      if (info.orders > 0) commitShare.push(Number(info.committedNs - info.receivedNs) / 1e6);
+    },
+  });
+  await Promise.race([isReady, run]);
+  try {
+    for (let i = 0; i < BARS; i++) {
+      const before = handled;
+      await fetch(`${url}/admin/step?n=1`, { method: 'POST', headers }).then((r) => r.text());
+      const deadline = Date.now() + 5_000;
+      while (handled === before && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      // let the order's answer and trade updates settle before the next bar
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  } finally {
+    stop.abort();
+    await run.catch(() => undefined);
+    diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { samples: samples.slice(20), commitShare: commitShare.slice(20) };
+}
+
+const suite: BenchSuite = {
+  name: 'live-latency',
+  async run(): Promise<BenchResult[]> {
+    const full = await measure('full');
+    const proc = await measure('process');
+    const note = (s: number[], c: number[]): string =>
+      `${s.length} bars that sent an order; p50 ${median(s).toFixed(3)} ms, p90 ${pct(s, 0.9).toFixed(3)} ms, p99 ${pct(s, 0.99).toFixed(3)} ms, max ${Math.max(...s).toFixed(3)} ms; of which received->committed (pipeline + intent + checkpoint transaction) p50 ${median(c).toFixed(3)} ms, p99 ${pct(c, 0.99).toFixed(3)} ms; target p99 < 1 ms`;
+    return [
+      {
+        name: 'bar on the data stream -> order on the socket, p50 (state durability full: every commit synced)',
+        unit: 'ms',
+        median: median(full.samples),
+        runs: full.samples.length,
+        peer: 'the same with durability process (commits not synced)',
+        peerMedian: median(proc.samples),
+        ratio: median(proc.samples) / median(full.samples),
+        note: note(full.samples, full.commitShare),
+      },
+      { name: 'bar on the data stream -> order on the socket, p99 (durability full)', unit: 'ms', median: pct(full.samples, 0.99), runs: full.samples.length, note: 'p99 over the same samples' },
+      {
+        name: 'bar on the data stream -> order on the socket, p50 (durability process)',
+        unit: 'ms',
+        median: median(proc.samples),
+        runs: proc.samples.length,
+        note: note(proc.samples, proc.commitShare),
+      },
+      { name: 'bar on the data stream -> order on the socket, p99 (durability process)', unit: 'ms', median: pct(proc.samples, 0.99), runs: proc.samples.length, note: 'p99 over the same samples' },
+    ];
+  },
+};
+
+export default suite;
