@@ -210,7 +210,10 @@ function omsBench(): BenchResult[] {
       peer: 'number-arithmetic OMS twin',
       peerMedian: r.peer,
       ratio: r.ratio,
-      note: `load average ${load()} on this shared machine; target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history`,
+      note:
+        `load average ${load()} on this shared machine; target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history; ` +
+        'both sides hash a new UUID and fill id into maps that grow to 50k entries and keep them (most of the twin\'s time, with the GC of those records); ' +
+        'the exact side adds bigint cash/position/cost-basis/PnL updates, the transition table and idempotency/owner checks',
     },
   ];
 }
