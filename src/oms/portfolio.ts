@@ -320,12 +320,16 @@ export class Portfolio {
     if (price.raw <= 0n) throw new OmsError('Portfolio', `fill price of ${symbol} must be positive, got ${price.toString()}`);
     const q = edgeDecimal(fillQuantity, 'fill quantity of ', symbol);
     let qR = q.raw;
+    let sell = false;
     const qP = q.precision;
     if (qR === 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
     if (fillSide !== undefined) {
       const side = checkSide(fillSide);
       if (qR < 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${q.toString()}`);
-      if (side === 'Sell') qR = -qR;
+      if (side === 'Sell') {
+        qR = -qR;
+        sell = true;
+      }
     }
     const fee = fillFee === undefined ? Decimal.ZERO : edgeDecimal(fillFee, 'fee of ', symbol);
     const old = this.#positions.get(symbol);
@@ -452,7 +456,7 @@ export class Portfolio {
     out.feeCurrency = feeCurrency;
     out.fillId = fillId;
     out.quantity = q;
-    out.sell = qR !== q.raw;
+    out.sell = sell;
     out.qR = qR;
     out.qP = qP;
     out.price = price;
