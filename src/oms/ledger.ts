@@ -44,9 +44,8 @@ export interface FillLedgerAccess {
   owned(portfolio: object, tag: object): { fillIds: string[]; orderIds: string[] };
 }
 
-const missing = (): never => {
-  throw new Error('oms ledger: portfolio.ts has not been loaded');
-};
-
-/** Set by Portfolio when its module loads. */
-export const fillLedger: FillLedgerAccess = { prepare: missing, find: missing, commit: missing, setOwner: missing, owned: missing };
+/**
+ * Filled in by Portfolio's static block when portfolio.ts loads, which is before any OrderManager
+ * exists (manager.ts imports Portfolio).
+ */
+export const fillLedger = {} as FillLedgerAccess;
