@@ -77,6 +77,39 @@ const suite: BenchSuite = {
       note: 'target >= 1M bars/s; includes Parquet replay, raw-bar recording, venue matching, OMS/risk on orders',
     });
 
+    // issue 5: entry escalation + periodic reconciliation, with no orders working, must cost < 10% of bars/s:
+    // a strategy that never signals, with reconciliation every 20 bar times and escalate entries, against
+    // reconciliation off and market entries, interleaved
+    {
+      const silent = { name: 'silent', description: 'never signals', params: {}, create: () => ({ onBar: () => undefined }) };
+      const base = { data: { store: dir, symbols }, strategy: { name: 'silent' }, sizing: { max_position_pct: 1 } };
+      const plain = resolveConfig({ ...base, engine: { reconcile_every: 1_000_000_000 }, execution: { entry: 'market' } });
+      const guarded = resolveConfig({ ...base, engine: { reconcile_every: 20 }, execution: { entry: 'escalate' } });
+      const on: number[] = [];
+      const off: number[] = [];
+      for (let run = 0; run < 5; run++) {
+        for (const [cfg, out] of [
+          [plain, off],
+          [guarded, on],
+        ] as const) {
+          const runDir = join(tmpdir(), `axon-bench-engine-guard-${process.pid}-${run}`);
+          const r = await runBacktest({ config: cfg, strategy: silent, runDir });
+          out.push(r.bars / r.seconds);
+          rmSync(runDir, { recursive: true, force: true });
+        }
+      }
+      results.push({
+        name: `pipeline with escalation + reconciliation every 20 bar times, no orders working (${SYMBOLS} symbols)`,
+        unit: 'bars/s',
+        median: median(on),
+        runs: on.length,
+        peer: 'the same run with reconciliation off and market entries',
+        peerMedian: median(off),
+        ratio: median(on) / median(off),
+        note: 'target: ratio >= 0.90 (at most 10% slower)',
+      });
+    }
+
     // indicator updates alone: the exact SMA(10)/SMA(30) crossover vs trading-signals SMA(10)+SMA(30) and a float compare
     const spy = closes[0] as Float64Array;
     const PASSES = 20;
