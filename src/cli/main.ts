@@ -14,6 +14,7 @@ const INPUT_CODES = new Set([
   'InvalidData',
   'FileNotFound',
   'ConfigInvalid',
+  'MissingCredentials',
 ]);
 
 /** Exit code for an error thrown by a command. */
