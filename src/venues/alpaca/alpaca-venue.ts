@@ -665,8 +665,8 @@ export class AlpacaVenue implements Venue {
           this.#log?.('error', 'alpaca-fill-without-execution', { clientOrderId: r.cid, event: u.event });
           break;
         }
-        const total = o.qty ?? o.filled_qty;
-        const leaves = Quantity.of(total).sub(Quantity.of(o.filled_qty));
+        // Price: a signed decimal, so an inconsistent order snapshot cannot throw here
+        const leaves = Price.of(o.qty ?? o.filled_qty).sub(Price.of(o.filled_qty));
         this.#fill(r, { order: o, tradeId: u.execution_id, qty: u.qty, price: u.price, cumQty: o.filled_qty, leavesQty: leaves.isNegative() ? '0' : leaves.toString(), ts });
         break;
       }
