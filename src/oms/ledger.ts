@@ -40,8 +40,11 @@ export interface FillLedgerAccess {
   commit(portfolio: object, prepared: LedgerFill, tag: object, owner: string): void;
   /** Records `owner` for an applied fill id (restore); false when the fill id is not applied. */
   setOwner(portfolio: object, fillId: string, tag: object, owner: string): boolean;
-  /** Every applied fill id `tag`'s manager owns with its order id, in the order applied. */
-  owned(portfolio: object, tag: object): { fillIds: string[]; orderIds: string[] };
+  /**
+   * Portfolio.snapshot(), and every applied fill id `tag`'s manager owns with its order id in the
+   * order applied, from one pass over the fills.
+   */
+  snapshot<S>(portfolio: { snapshot(): S }, tag: object): { state: S; owned: { fillIds: string[]; orderIds: string[] } };
 }
 
 /**

@@ -381,7 +381,9 @@ export class OrderManager {
       s.fnP = -1;
     } else {
       // filled notional += price x quantity (Decimal.mul's precision and rounding)
-      const [aR, aP] = notionalOf(s);
+      const a = notionalOf(s);
+      const aR = a.raw;
+      const aP = a.precision;
       const nP = mulPrecision(px.precision, qP);
       const nR = mulRaw(px.raw, px.precision, qty.raw, qP);
       const fnP = aP > nP ? aP : nP;
@@ -450,14 +452,15 @@ export class OrderManager {
    * idempotency keys and which order took each fill id. The id generator is not part of it.
    */
   snapshot(): OrderManagerState {
+    const { state, owned } = fillLedger.snapshot(this.portfolio, this.#tag);
     return {
       version: 1,
-      portfolio: this.portfolio.snapshot(),
+      portfolio: state,
       active: [...this.#active.values()].map(orderSnapshot),
       history: this.#retained().map(orderSnapshot),
       historyCount: this.#historyTotal,
       idempotencyKeys: [...this.#keys],
-      fillOrders: fillLedger.owned(this.portfolio, this.#tag),
+      fillOrders: owned,
     };
   }
 
@@ -596,7 +599,6 @@ const ORDER_KEYS = [
 function orderSnapshot(s: OrderState): OrderStateSnapshot {
   const o = s.order;
   const st = (s.status ??= statusOf(s, s.kind));
-  const [fnR, fnP] = notionalOf(s);
   return {
     id: s.id,
     symbol: o.symbol,
@@ -608,7 +610,7 @@ function orderSnapshot(s: OrderState): OrderStateSnapshot {
     notional: o.notional === undefined ? null : o.notional.toString(),
     status: { kind: st.kind, filledQty: st.filledQty ?? null, avgPrice: st.avgPrice ?? null, reason: st.reason ?? null },
     filledQty: formatDecimal(s.fqR, s.fqP),
-    filledNotional: formatDecimal(fnR, fnP),
+    filledNotional: s.fnP >= 0 ? formatDecimal(s.fnR, s.fnP) : notionalOf(s).toString(),
     lastFillPrice: s.lastFillPrice === undefined ? null : s.lastFillPrice.toString(),
     pxPrecision: s.pxPrecision,
     fillCount: s.fillCount,
@@ -711,10 +713,10 @@ const TERMINAL_KIND: Readonly<Record<OrderStatusKind, boolean>> = {
 };
 
 /** Filled notional as (raw, precision), also for a single fill (price x quantity, as Decimal.mul). */
-function notionalOf(s: OrderState): [bigint, number] {
-  if (s.fnP >= 0) return [s.fnR, s.fnP];
+function notionalOf(s: OrderState): Decimal {
+  if (s.fnP >= 0) return Decimal.fromRaw(s.fnR, s.fnP);
   const px = s.lastFillPrice as Decimal;
-  return [mulRaw(px.raw, px.precision, s.fqR, s.fqP), mulPrecision(px.precision, s.fqP)];
+  return Decimal.fromRaw(mulRaw(px.raw, px.precision, s.fqR, s.fqP), mulPrecision(px.precision, s.fqP));
 }
 
 /** The status of `s` as `kind`, carrying its reason and, once filled, the filled quantity and average price. */
@@ -729,9 +731,9 @@ function statusOf(s: OrderState, kind: OrderStatusKind): OrderStatus {
   if (s.fillCount === 1 && s.lastFillPrice !== undefined) {
     avg = s.lastFillPrice.toString();
   } else {
-    const [fnR, fnP] = notionalOf(s);
+    const n = notionalOf(s);
     const p = Math.min(30, s.pxPrecision + 8);
-    avg = trim(divRaw(fnR, fnP, s.fqR, s.fqP, p), p, s.pxPrecision);
+    avg = trim(divRaw(n.raw, n.precision, s.fqR, s.fqP, p), p, s.pxPrecision);
   }
   return new OrderStatus(kind, formatDecimal(s.fqR, s.fqP), avg, reason);
 }
@@ -747,13 +749,12 @@ function trim(raw: bigint, precision: number, minPrecision: number): string {
 }
 
 function toRecord(s: OrderState): OrderRecord {
-  const [fnR, fnP] = notionalOf(s);
   return Object.freeze({
     id: s.id,
     order: s.order,
     status: (s.status ??= statusOf(s, s.kind)),
     filledQty: Decimal.fromRaw(s.fqR, s.fqP),
-    filledNotional: Decimal.fromRaw(fnR, fnP),
+    filledNotional: notionalOf(s),
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   });

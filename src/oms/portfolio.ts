@@ -537,16 +537,11 @@ export class Portfolio {
       k.ownerTag = tag;
       return true;
     };
-    fillLedger.owned = (portfolio, tag) => {
-      const fillIds: string[] = [];
-      const orderIds: string[] = [];
-      for (const [id, k] of (portfolio as Portfolio).#fills) {
-        if (k.ownerTag === tag && k.owner !== undefined) {
-          fillIds.push(id);
-          orderIds.push(k.owner);
-        }
-      }
-      return { fillIds, orderIds };
+    fillLedger.snapshot = <S>(portfolio: { snapshot(): S }, tag: object) => {
+      const owned = { fillIds: [] as string[], orderIds: [] as string[] };
+      // the manager passes its Portfolio, whose snapshot() type S is PortfolioState
+      const state = (portfolio as unknown as Portfolio).#state(tag, owned) as unknown as S;
+      return { state, owned };
     };
   }
 
@@ -767,6 +762,11 @@ export class Portfolio {
    * bigints): settings, registered instruments, cash, positions with marks and aggregates, applied fills.
    */
   snapshot(): PortfolioState {
+    return this.#state(undefined, undefined);
+  }
+
+  /** snapshot(), also collecting the fills `tag`'s manager owns into `owned` in the same pass. */
+  #state(tag: object | undefined, owned: { fillIds: string[]; orderIds: string[] } | undefined): PortfolioState {
     const instruments: [string, string][] = [];
     for (const [key, inst] of this.#instruments) if (key === inst.id.value) instruments.push([key, inst.quoteCurrency]);
     const cash: [string, string][] = [];
@@ -791,11 +791,24 @@ export class Portfolio {
     const n = this.#fills.size;
     const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), data: new Array<string>(n) };
     let i = 0;
+    let o = 0;
+    if (owned !== undefined) {
+      owned.fillIds = new Array<string>(n);
+      owned.orderIds = new Array<string>(n);
+    }
     // a fill's text never changes, so checkpoints after the first reuse it
     for (const [id, k] of this.#fills) {
       fills.ids[i] = id;
       fills.data[i] = k.text ??= `${formatDecimal(keyQR(k), k.quantity.precision)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`;
       i++;
+      if (owned !== undefined && k.ownerTag === tag && k.owner !== undefined) {
+        owned.fillIds[o] = id;
+        owned.orderIds[o++] = k.owner;
+      }
+    }
+    if (owned !== undefined) {
+      owned.fillIds.length = o;
+      owned.orderIds.length = o;
     }
     return {
       version: 1,
