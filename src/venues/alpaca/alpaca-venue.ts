@@ -815,7 +815,8 @@ export class AlpacaVenue implements Venue {
         const m = frame as Partial<TradingStreamMessage>;
         if (m.stream !== 'trade_updates') return;
         const u = m.data as TradeUpdate;
-        this.#enqueue(() => this.#onTradeUpdate(u));
+        // an update that cannot be applied is not dropped silently: a catch-up finds its effect from REST
+        this.#serial(() => this.#onTradeUpdate(u)).catch(() => this.#scheduleCatchUp());
       },
       ready: (reconnect) => {
         if (reconnect) this.#scheduleCatchUp();

@@ -7,7 +7,7 @@ import { AlpacaCredentials, alpacaCredentialsFromEnv } from './credentials.js';
 import { legClientOrderId, nsToRfc3339, reportStatusOf, rfc3339ToNs, toAlpacaOrderRequest, toOrderReport } from './mapping.js';
 import type { AlpacaOrder } from './protocol.js';
 
-export function alpacaOrder(fields: Partial<AlpacaOrder>): AlpacaOrder {
+function alpacaOrder(fields: Partial<AlpacaOrder>): AlpacaOrder {
   return {
     id: 'v-1',
     client_order_id: 'c-1',
