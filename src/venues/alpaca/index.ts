@@ -7,3 +7,4 @@ export * from './rest.js';
 export * from './socket.js';
 export * from './alpaca-venue.js';
 export * from './bar-feed.js';
+export * from './env.js';

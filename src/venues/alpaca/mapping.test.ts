@@ -158,3 +158,32 @@ describe('credentials', () => {
     expect(c.redact(`bad key ${KEY} and ${SECRET}`)).toBe('bad key <redacted> and <redacted>');
   });
 });
+
+describe('endpoints from the environment', () => {
+  it('defaults to the paper API and derives stream and data URLs, loopback servers serving everything', async () => {
+    const { alpacaEndpointsFromEnv, alpacaOptionsFromEnv } = await import('./env.js');
+    expect(alpacaEndpointsFromEnv({})).toEqual({
+      baseUrl: 'https://paper-api.alpaca.markets',
+      tradingStreamUrl: 'wss://paper-api.alpaca.markets/stream',
+      dataUrl: 'https://data.alpaca.markets',
+      dataStreamUrl: 'wss://stream.data.alpaca.markets/v2/iex',
+      live: false,
+    });
+    expect(alpacaEndpointsFromEnv({ APCA_API_BASE_URL: 'http://127.0.0.1:8123' })).toEqual({
+      baseUrl: 'http://127.0.0.1:8123',
+      tradingStreamUrl: 'ws://127.0.0.1:8123/stream',
+      dataUrl: 'http://127.0.0.1:8123',
+      dataStreamUrl: 'ws://127.0.0.1:8123/v2/iex',
+      live: false,
+    });
+    expect(alpacaEndpointsFromEnv({ APCA_API_BASE_URL: 'https://api.alpaca.markets' }).live).toBe(true);
+    expect(alpacaEndpointsFromEnv({ APCA_API_BASE_URL: 'https://api.alpaca.markets', APCA_API_STREAM_URL: 'wss://x/stream' }).tradingStreamUrl).toBe('wss://x/stream');
+    expect(() => alpacaEndpointsFromEnv({ APCA_API_BASE_URL: 'ftp://x' })).toThrow(/\[InvalidConfig\] APCA_API_BASE_URL="ftp:\/\/x" must use http: or https:/);
+    expect(() => alpacaEndpointsFromEnv({ APCA_API_DATA_STREAM_URL: 'nope' })).toThrow(/APCA_API_DATA_STREAM_URL/);
+    const { TestClock } = await import('../../core/clock.js');
+    expect(() => alpacaOptionsFromEnv(new TestClock(), {})).toThrow(/APCA_API_KEY_ID/);
+    const o = alpacaOptionsFromEnv(new TestClock(), { APCA_API_KEY_ID: 'k', APCA_API_SECRET_KEY: 's' });
+    expect(o.venue.baseUrl).toBe('https://paper-api.alpaca.markets');
+    expect(o.feed.credentials).toBe(o.venue.credentials);
+  });
+});
