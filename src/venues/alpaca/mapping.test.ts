@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Price, Quantity } from '../../core/decimal.js';
 import { clientOrderId } from '../../core/ids.js';
@@ -123,6 +124,23 @@ describe('mapping', () => {
     expect(rfc3339ToNs('2024-01-02T09:30:00.5-05:00')).toBe(1704205800500000000n);
     for (const ns of [0n, 1704205800000000001n, 1704205800123456789n, 1704205800100000000n]) expect(rfc3339ToNs(nsToRfc3339(ns))).toBe(ns);
     expect(() => rfc3339ToNs('yesterday')).toThrow(/RFC 3339/);
+    expect(() => rfc3339ToNs('2024-01-02T14:30:00.Z')).toThrow(/RFC 3339/);
+    expect(() => rfc3339ToNs('2024-13-02T14:30:00Z')).toThrow(/RFC 3339/);
+  });
+
+  it('parses every UTC form the fast path takes exactly as the general path', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 4_102_444_800_000_000_000n }), fc.integer({ min: 0, max: 9 }), (ns, keep) => {
+        const full = nsToRfc3339(ns);
+        const base = full.slice(0, 19);
+        const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').slice(0, keep);
+        const text = keep === 0 ? `${base}Z` : `${base}.${frac}Z`;
+        const expected = (ns / 1_000_000_000n) * 1_000_000_000n + (keep === 0 ? 0n : BigInt(frac.padEnd(9, '0')));
+        expect(rfc3339ToNs(text)).toBe(expected);
+        expect(rfc3339ToNs(`${base}${keep === 0 ? '' : `.${frac}`}+00:00`)).toBe(expected);
+      }),
+      { numRuns: 500, seed: 3 },
+    );
   });
 });
 

@@ -11,10 +11,46 @@ const RFC3339_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-
  * @throws CoreError InvalidArgument when the text is not RFC 3339
  */
 export function rfc3339ToNs(text: string): bigint {
+  const fast = utcFast(text);
+  if (fast !== undefined) return fast;
   const m = RFC3339_RE.exec(text);
   const ms = m === null ? Number.NaN : Date.parse(`${m[1] as string}${m[3] as string}`);
   if (m === null || Number.isNaN(ms)) throw new CoreError('InvalidArgument', `not an RFC 3339 time: ${JSON.stringify(text)}`);
   const frac = (m[2] ?? '').padEnd(9, '0');
+  return BigInt(ms) * 1_000_000n + BigInt(frac);
+}
+
+function digits(text: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` (every time Alpaca sends) without a regex or Date.parse; undefined for anything else. */
+function utcFast(t: string): bigint | undefined {
+  const n = t.length;
+  if (n < 20 || n > 30 || t.charCodeAt(n - 1) !== 90 || t[4] !== '-' || t[7] !== '-' || t[10] !== 'T' || t[13] !== ':' || t[16] !== ':') return undefined;
+  const y = digits(t, 0, 4);
+  const mo = digits(t, 5, 7);
+  const d = digits(t, 8, 10);
+  const h = digits(t, 11, 13);
+  const mi = digits(t, 14, 16);
+  const sec = digits(t, 17, 19);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return undefined;
+  let frac = 0;
+  if (n > 20) {
+    if (t[19] !== '.' || n === 21) return undefined;
+    frac = digits(t, 20, n - 1);
+    if (frac < 0) return undefined;
+    frac *= 10 ** (9 - (n - 21));
+  }
+  const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
+  // Date.UTC rolls invalid days over (Feb 30 -> Mar 2): leave those to the strict path
+  if (new Date(ms).getUTCDate() !== d) return undefined;
   return BigInt(ms) * 1_000_000n + BigInt(frac);
 }
 
