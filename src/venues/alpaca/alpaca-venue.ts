@@ -125,6 +125,8 @@ export class AlpacaVenue implements Venue {
   #catchUpTimer: number | undefined;
   #catchUpAttempt = 0;
   #connected = false;
+  /** Alpaca charges no commission on equities */
+  readonly #zeroCommission: Money;
 
   /** @throws AlpacaError InvalidConfig for a bad URL or rate limit */
   constructor(options: AlpacaVenueOptions) {
@@ -133,6 +135,7 @@ export class AlpacaVenue implements Venue {
     this.#rng = new Rng(options.seed ?? 1);
     this.#log = options.logger;
     this.#limiter = new TokenBucket(options.rateLimit ?? { perMinute: 200 }, options.clock);
+    this.#zeroCommission = Money.of('0', options.currency ?? 'USD');
     try {
       new URL(options.baseUrl);
     } catch (e) {
@@ -641,7 +644,7 @@ export class AlpacaVenue implements Venue {
       side: sideOf(f.order.side),
       lastQty: Quantity.of(f.qty),
       lastPx: Price.of(f.price),
-      commission: Money.of('0', this.#options.currency ?? 'USD'),
+      commission: this.#zeroCommission,
       liquiditySide: f.order.type === 'limit' ? 'Maker' : 'Taker',
       leavesQty: leaves,
       tsEvent: f.ts,
