@@ -123,6 +123,7 @@ function market(id: string, side: 'Buy' | 'Sell', qty: string): OrderRequest {
 class StreamProxy {
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
+  #pairs: [net.Socket, net.Socket][] = [];
   #blocked = false;
   port = 0;
 
@@ -140,6 +141,7 @@ class StreamProxy {
       }
       client.pipe(upstream);
       upstream.pipe(client);
+      this.#pairs.push([client, upstream]);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -159,6 +161,16 @@ class StreamProxy {
 
   unblock(): void {
     this.#blocked = false;
+  }
+
+  /** Stops forwarding on the open connections without closing them (a half-open connection); new ones pass. */
+  stall(): void {
+    for (const [client, upstream] of this.#pairs.splice(0)) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
   }
 
   async close(): Promise<void> {
@@ -244,6 +256,31 @@ describe('AlpacaVenue reconnects to the paper server', () => {
       await pushBar(h, bar('53'));
       await eventually(() => expect(fills(h.events).some((f) => f.clientOrderId === 'px-after')).toBe(true));
       expect((await venue.positionReports()).length).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('detects a silent half-open stream by its unanswered pings, reconnects and recovers the fills it missed', async () => {
+    const dir = tempDir();
+    const stateFile = path.join(dir, 'state.sqlite');
+    const server = await startServer(stateFile);
+    const proxy = await StreamProxy.start(server.port);
+    const venue = venueFor(server, { tradingStreamUrl: `ws://127.0.0.1:${proxy.port}/stream`, pingIntervalMs: 150 });
+    const h: Harness = { server, venue, dir, stateFile, minute: 0, events: [] };
+    venue.onEvent((e) => h.events.push(e));
+    harnesses.push(h);
+    try {
+      await venue.connect();
+      await pushBar(h, bar('70'));
+      for (let i = 0; i < 3; i++) await venue.submit(market(`hs-${i}`, 'Buy', '1'));
+      await eventually(() => expect(h.events.filter((e) => e.kind === 'accepted').length).toBe(3));
+      proxy.stall();
+      await pushBar(h, bar('71'));
+      await eventually(() => expect(fills(h.events).length).toBe(3), 10_000);
+      await venue.settled();
+      expect(venue.reconnects).toBeGreaterThanOrEqual(1);
+      expect(new Set(fills(h.events).map((f) => f.clientOrderId)).size).toBe(3);
     } finally {
       await proxy.close();
     }
