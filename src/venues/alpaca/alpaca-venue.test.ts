@@ -54,6 +54,8 @@ class FakeAlpaca {
   clients: WebSocket[] = [];
   authorize = true;
   url = '';
+  failDeletes = 0;
+  deletes = 0;
 
   constructor() {
     this.http = createServer((req, res) => {
@@ -83,6 +85,7 @@ class FakeAlpaca {
         if (m !== null) {
           const o = this.orders.get(m[1] as string);
           if (o === undefined) return send(404, { code: 40410000, message: 'order not found' });
+          if (req.method === 'DELETE' && ++this.deletes && this.failDeletes-- > 0) return send(503, { code: 50010000, message: 'unavailable' });
           if (req.method === 'DELETE') return o.status === 'filled' ? send(422, { code: 42210000, message: 'order is already in "filled" state' }) : (res.writeHead(204), res.end());
           return send(200, o);
         }
@@ -226,6 +229,18 @@ describe('AlpacaVenue trade update mapping (loopback fake)', () => {
       'c-none: unknown order c-none: Alpaca has no order with this client order id',
       'c-f: [NotCancelable] DELETE /v2/orders/v-f refused by Alpaca (HTTP 422): order is already in "filled" state (code 42210000)',
     ]);
+  });
+
+  it('retries a cancel through 5xx answers and reports UnknownOutcome when every attempt failed', async () => {
+    const { fake, venue, events } = await setup();
+    fake.orders.set('v-w', alpacaOrder({ id: 'v-w', client_order_id: 'c-w' }));
+    fake.failDeletes = 2;
+    await venue.cancel(clientOrderId('c-w'));
+    expect(fake.deletes).toBe(3);
+    fake.failDeletes = 100;
+    await expect(venue.cancel(clientOrderId('c-w'))).rejects.toThrow(/\[UnknownOutcome\] cancel of c-w may or may not have happened: DELETE \/v2\/orders\/v-w answered HTTP 503 4 times/);
+    expect(fake.deletes).toBe(7);
+    expect(events).toEqual([]);
   });
 
   it('refuses requests before connect and rejects a stream that refuses the keys', async () => {

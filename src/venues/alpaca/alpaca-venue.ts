@@ -288,8 +288,9 @@ export class AlpacaVenue implements Venue {
 
   /**
    * DELETE /v2/orders/{venue id} (looked up by client order id and cached); the `canceled` event comes from
-   * the stream. An unknown or finished order gets a `cancel-rejected` event with Alpaca's message.
-   * @throws AlpacaError CircuitOpen | VenueUnavailable | Timeout | NetworkError | NotConnected
+   * the stream. An unknown or finished order gets a `cancel-rejected` event with Alpaca's message. The DELETE
+   * is retried (it is idempotent); when every attempt failed, the outcome is unknown.
+   * @throws AlpacaError UnknownOutcome | CircuitOpen | RateLimited | NotConnected
    */
   async cancel(clientOrderId: ClientOrderId): Promise<void> {
     const rest = this.#requireRest('cancel');
@@ -302,6 +303,9 @@ export class AlpacaVenue implements Venue {
       await rest.request('DELETE', `/v2/orders/${encodeURIComponent(venueId)}`, { safety: 'safe' });
     } catch (e) {
       if (e instanceof AlpacaError && REFUSAL_CODES.has(e.code)) return refuse(e.message);
+      if (e instanceof AlpacaError && (e.code === 'Timeout' || e.code === 'NetworkError' || e.code === 'VenueUnavailable')) {
+        throw new AlpacaError('UnknownOutcome', `cancel of ${clientOrderId} may or may not have happened: ${e.detail}; query orderReport(${clientOrderId})`, { cause: e });
+      }
       throw e;
     }
   }
