@@ -9,7 +9,7 @@ import { Price, Quantity } from '../../src/core/decimal.js';
 import { clientOrderId } from '../../src/core/ids.js';
 import type { Bar } from '../../src/model/bar.js';
 import type { OrderFilled, OrderRequest, VenueEvent } from '../../src/model/order.js';
-import { startPaperServer, type PaperServer } from '../../src/server/alpaca-paper/index.js';
+import { startPaperServer, type PaperServer, type PushedBar } from '../../src/server/alpaca-paper/index.js';
 import { AlpacaCredentials } from '../../src/venues/alpaca/credentials.js';
 import { AlpacaVenue, type AlpacaVenueOptions } from '../../src/venues/alpaca/alpaca-venue.js';
 import { AlpacaBarFeed, type AlpacaBarFeedOptions } from '../../src/venues/alpaca/bar-feed.js';
@@ -33,13 +33,13 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'axon-alpaca-'));
 }
 
-async function startServer(stateFile: string, port = 0, faults?: string): Promise<PaperServer> {
+async function startServer(stateFile: string, port = 0, faults?: string, symbols = ['CONF']): Promise<PaperServer> {
   return startPaperServer({
     stateFile,
     port,
     keyId: KEY,
     secretKey: SECRET,
-    symbols: ['CONF'],
+    symbols,
     startingCash: '1000000',
     ...(faults === undefined ? {} : { faults }),
   });
@@ -506,6 +506,27 @@ describe('AlpacaBarFeed on the paper server', () => {
       expect(hist.every((b) => b.symbol === 'CONF' && b.closeTimeNs - b.openTimeNs === MIN)).toBe(true);
     } finally {
       await close();
+    }
+  });
+
+  it('subscribe() hands over the bars of one stream message together (the live BarFeed shape)', async () => {
+    const dir = tempDir();
+    const server = await startServer(path.join(dir, 'state.sqlite'), 0, undefined, ['CONF', 'CONG']);
+    const feed = new AlpacaBarFeed({ dataStreamUrl: server.dataStreamUrl, dataUrl: server.url, credentials: new AlpacaCredentials(KEY, SECRET), clock: new LiveClock(), pingIntervalMs: 0 });
+    try {
+      const arrivals: string[][] = [];
+      await feed.subscribe(['CONF', 'CONG'], (bars) => arrivals.push(bars.map((b) => `${b.symbol}@${b.close}`)));
+      const bar2 = (symbol: string, minute: bigint, px: number): PushedBar => ({ symbol, openTimeNs: T0 + minute * MIN, open: px, high: px, low: px, close: px, volume: 100 });
+      await server.pushBars([bar2('CONF', 0n, 10), bar2('CONG', 0n, 20)]);
+      await server.pushBars([bar2('CONF', 1n, 11), bar2('CONG', 1n, 21)]);
+      await eventually(() => expect(arrivals).toEqual([
+        ['CONF@10', 'CONG@20'],
+        ['CONF@11', 'CONG@21'],
+      ]));
+    } finally {
+      await feed.close();
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -36,6 +36,8 @@ export interface AlpacaBarFeedOptions {
 
 /** Receives bars in time order per symbol, each (symbol, open time) once. */
 export type BarHandler = (bar: Bar) => void;
+/** Receives the bars of one arrival (one stream message, or one reconnect backfill), in time order. */
+export type BarsHandler = (bars: readonly Bar[]) => void;
 
 const MINUTE = NS.m;
 const HISTORY_PAGE = 10_000;
@@ -54,6 +56,7 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
   #socket: ResilientSocket | undefined;
   #symbols: string[] = [];
   #handlers: BarHandler[] = [];
+  #batchHandlers: BarsHandler[] = [];
   readonly #last = new Map<string, bigint>();
   readonly #queue: Bar[] = [];
   #waiters: ((r: IteratorResult<Bar>) => void)[] = [];
@@ -93,6 +96,21 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
     return () => {
       this.#handlers = this.#handlers.filter((h) => h !== handler);
     };
+  }
+
+  /**
+   * Delivers the bars of each arrival together (the engine's live `BarFeed` shape): registers `onBars`, then
+   * starts the stream for `symbols`.
+   * @throws AlpacaError as `start`
+   */
+  async subscribe(symbols: readonly string[], onBars: BarsHandler): Promise<void> {
+    this.#batchHandlers = [...this.#batchHandlers, onBars];
+    await this.start(symbols);
+  }
+
+  /** Same as `stop` (the engine's live `BarFeed` shape). */
+  close(): Promise<void> {
+    return this.stop();
   }
 
   /**
@@ -210,13 +228,27 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
     return Object.freeze({ symbol, timeframe: '1m', openTimeNs, closeTimeNs: openTimeNs + MINUTE, open: o, high: h, low: l, close: c, volume: v });
   }
 
-  #deliver(bar: Bar): void {
+  /** Delivers every new bar of one arrival to the bar handlers, then the batch to the batch handlers. */
+  #arrive(bars: readonly Bar[]): void {
     if (this.#held !== undefined) {
-      this.#held.push(bar);
+      this.#held.push(...bars);
       return;
     }
+    const fresh: Bar[] = [];
+    for (const b of bars) if (this.#deliver(b)) fresh.push(b);
+    if (fresh.length === 0) return;
+    for (const h of this.#batchHandlers) {
+      try {
+        h(fresh);
+      } catch (e) {
+        this.#options.logger?.('error', 'alpaca-bar-handler-failed', { bars: fresh.length, error: (e as Error).message });
+      }
+    }
+  }
+
+  #deliver(bar: Bar): boolean {
     const last = this.#last.get(bar.symbol);
-    if (last !== undefined && bar.openTimeNs <= last) return;
+    if (last !== undefined && bar.openTimeNs <= last) return false;
     this.#last.set(bar.symbol, bar.openTimeNs);
     for (const h of this.#handlers) {
       try {
@@ -230,6 +262,7 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
       if (w !== undefined) w({ done: false, value: bar });
       else this.#queue.push(bar);
     }
+    return true;
   }
 
   /** Fetches the minutes missed since each symbol's last bar up to now, delivers them, then the bars held meanwhile. */
@@ -247,7 +280,7 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
         const bars = await this.history(known, from, now);
         const held = this.#held;
         this.#held = undefined;
-        for (const b of bars) this.#deliver(b);
+        this.#arrive(bars);
         this.#held = held;
         this.#options.logger?.('info', 'alpaca-bars-backfilled', { bars: bars.length });
       }
@@ -256,7 +289,7 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
     } finally {
       const held = this.#held ?? [];
       this.#held = undefined;
-      for (const b of held) this.#deliver(b);
+      this.#arrive(held);
     }
   }
 
@@ -291,14 +324,16 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
         return false;
       },
       message: (frame) => {
+        const bars: Bar[] = [];
         for (const m of Array.isArray(frame) ? (frame as DataStreamMessage[]) : [frame as DataStreamMessage]) {
           if (m.T === 'b') {
             const bar = this.#toBar(m.S, m.t, m.o, m.h, m.l, m.c, m.v);
-            if (bar !== undefined) this.#deliver(bar);
+            if (bar !== undefined) bars.push(bar);
           } else if (m.T === 'error') {
             this.#options.logger?.('warn', 'alpaca-data-stream-error', { code: m.code, message: m.msg });
           }
         }
+        if (bars.length > 0) this.#arrive(bars);
       },
       ready: (reconnect) => {
         if (reconnect && this.#options.backfillOnReconnect !== false) {
