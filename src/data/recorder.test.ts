@@ -54,6 +54,43 @@ describe('BarRecorder', () => {
     expect(journals()).toEqual([]);
   });
 
+  it('with asyncWrites writes the same day files as the synchronous commit, extends a stored day, and leaves no temp files', async () => {
+    const sync = new BarRecorder(store);
+    const other = tempDir();
+    try {
+      const asyncStore = new BarStore(other.dir, { fsync: false });
+      const rec = new BarRecorder(asyncStore, { asyncWrites: { fsync: false } });
+      for (const r of [sync, rec]) {
+        feed(r, 'AAA', 0, 10);
+        expect(await r.flush()).toBe(10);
+        // interleaved symbols over three UTC days; AAA's first day is stored already and gets extended
+        for (let i = 10; i < 3000; i += 100) {
+          feed(r, 'AAA', i, i + 100);
+          feed(r, 'BBB', i, i + 100);
+        }
+        expect(await r.flush()).toBe(6000);
+      }
+      expect(rec.backlog).toBe(0);
+      for (const sym of ['AAA', 'BBB']) {
+        const days = store.days(sym);
+        expect(days).toEqual(['2011-01-03', '2011-01-04', '2011-01-05', '2011-01-06']);
+        expect(asyncStore.days(sym)).toEqual(days);
+        expect(readdirSync(asyncStore.symbolDir(sym)).sort()).toEqual(days.map((d) => `${d}.parquet`));
+        for (const d of days) expect(readFileSync(asyncStore.dayFile(sym, d)).equals(readFileSync(store.dayFile(sym, d))), `${sym} ${d}`).toBe(true);
+      }
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('with asyncWrites raises a failed write on the next flush and writes nothing half', async () => {
+    const rec = new BarRecorder(store, { asyncWrites: { fsync: true } });
+    feed(rec, 'AAA', 0, 40); // seals 2011-01-03 when the bars move to 2011-01-04
+    // the symbol directory is a file: the day cannot be written
+    writeFileSync(join(tmp.dir, 'bars'), 'not a directory');
+    await expect(rec.flush()).rejects.toThrow(/\[WriteFailed\]|ENOTDIR|EEXIST/);
+  });
+
   it('refuses out-of-order, invalid and re-timeframed bars', () => {
     const rec = new BarRecorder(store);
     feed(rec, 'AAA', 5, 6);

@@ -1,12 +1,13 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { barProblem, parseTimeframe } from '../model/bar.js';
 import type { Timeframe } from '../model/bar.js';
 import { allocColumns, sliceColumns } from './columns.js';
 import type { BarColumns } from './columns.js';
 import { DataError } from './errors.js';
 import { checkSymbol } from './store.js';
-import type { BarStore } from './store.js';
+import type { BarStore, PlannedFile } from './store.js';
 import { DAY_NS, formatIsoUtc, utcDate } from './time.js';
 
 /** Options of a BarRecorder. */
@@ -17,6 +18,12 @@ export interface BarRecorderOptions {
    * can lose what the OS had not written yet).
    */
   journal?: boolean;
+  /**
+   * Write sealed days with non-blocking file I/O (temp file, fsync when `fsync`, rename: still atomic)
+   * instead of the store's synchronous commit, so file creation runs beside the caller's loop; days of
+   * one symbol still land in order, different symbols' concurrently. Give the store's own fsync setting.
+   */
+  asyncWrites?: { fsync: boolean };
 }
 
 interface SymbolState {
@@ -30,6 +37,8 @@ interface SymbolState {
   last: bigint | undefined;
   fd: number | undefined;
   journalPath: string | undefined;
+  /** the last write queued for this symbol (async writes: a symbol's days land in order) */
+  writing: Promise<void>;
 }
 
 const JOURNAL_MAGIC = 'axon-journal 1';
@@ -63,6 +72,8 @@ function grow(cols: BarColumns, cap: number): BarColumns {
 export class BarRecorder {
   readonly store: BarStore;
   readonly journal: boolean;
+  readonly #async: { fsync: boolean } | undefined;
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #states = new Map<string, SymbolState>();
   #lastState: SymbolState | undefined;
   #pending: Promise<void> = Promise.resolve();
@@ -76,12 +87,14 @@ export class BarRecorder {
   /** Resolves once every sealed day is written; the error of a failed write is raised by the next append or flush. */
   async settle(): Promise<void> {
     await this.#pending;
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
   #failure: unknown;
 
   constructor(store: BarStore, options: BarRecorderOptions = {}) {
     this.store = store;
     this.journal = options.journal ?? false;
+    this.#async = options.asyncWrites;
   }
 
   /** Directory of the journals. */
@@ -132,7 +145,7 @@ export class BarRecorder {
   async flush(): Promise<number> {
     let written = 0;
     for (const st of this.#states.values()) written += this.#seal(st);
-    await this.#pending;
+    await this.settle();
     if (this.#failure !== undefined) this.#rethrow();
     return written + this.#sealedSinceFlush.splice(0).reduce((a, b) => a + b, 0);
   }
@@ -191,6 +204,7 @@ export class BarRecorder {
       last: undefined,
       fd: undefined,
       journalPath: undefined,
+      writing: Promise.resolve(),
     };
     this.#setDay(st, openTimeNs);
     this.#states.set(symbol, st);
@@ -225,6 +239,10 @@ export class BarRecorder {
     st.cols = allocColumns(st.symbol, st.timeframe, Math.max(1024, n));
     st.n = 0;
     this.#unwritten += n;
+    if (this.#async !== undefined) {
+      this.#queueAsync(st, cols, n, journal);
+      return n;
+    }
     this.#pending = this.#pending.then(async () => {
       if (this.#failure !== undefined) return;
       try {
@@ -237,6 +255,61 @@ export class BarRecorder {
     });
     return n;
   }
+
+  /**
+   * Plans the day on the caller's thread once the symbol's previous day is written (planning reads the
+   * symbol's directory), then writes it off-thread. A plan that replaces or spans files takes the store's
+   * own all-or-nothing commit.
+   */
+  #queueAsync(st: SymbolState, cols: BarColumns, n: number, journal: string | undefined): void {
+    const job = st.writing.then(async () => {
+      if (this.#failure !== undefined) return;
+      try {
+        const planned = await this.store.planWrite(cols);
+        const one = planned[0];
+        if (planned.length === 1 && one !== undefined && !one.replaces) await this.#writeNew(one, this.#async?.fsync === true);
+        else await this.store.commit(planned);
+        this.#unwritten -= n;
+        if (journal !== undefined) await unlink(journal);
+      } catch (e) {
+        this.#failure ??= e;
+      }
+    });
+    st.writing = job;
+    this.#inFlight.add(job);
+    void job.then(() => this.#inFlight.delete(job));
+  }
+
+  #dirsMade = new Set<string>();
+
+  /** A new day file: temp file in its directory (named as the store names its temps), optional fsync, rename. */
+  async #writeNew(f: PlannedFile, fsync: boolean): Promise<void> {
+    const dir = dirname(f.path);
+    if (!this.#dirsMade.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.#dirsMade.add(dir);
+    }
+    this.#tempSeq += 1;
+    const temp = join(dir, `.${basename(f.path)}.rec-${process.pid}-${this.#tempSeq}`);
+    try {
+      const fh = await open(temp, 'wx');
+      try {
+        await fh.writeFile(f.bytes);
+        if (fsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, f.path);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      throw new DataError('WriteFailed', `could not write ${f.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    if (fsync) {
+      const dh = await open(dir, 'r').catch(() => undefined);
+      if (dh !== undefined) await dh.sync().catch(() => undefined).finally(() => dh.close());
+    }
+  }
+  #tempSeq = 0;
 
   #openJournal(st: SymbolState): number {
     const dir = join(this.journalDir, st.symbol);

@@ -237,7 +237,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     await venue.connect();
     const logger = new JsonlLogger(join(runDir, 'engine.log'));
     // replayed bars already live in their source: written atomically, without an fsync per file
-    const recorder = new BarRecorder(new BarStore(runDir, { fsync: false }));
+    const recorder = new BarRecorder(new BarStore(runDir, { fsync: false }), { asyncWrites: { fsync: false } });
     const tfOf = new Map<string, Timeframe>(symbols.map((s, i) => [s, timeframes[i] ?? '1m']));
     // state.sqlite: order intents before sending, fills, checkpoints and the audit trail
     const resume = options.resume === true;
