@@ -144,4 +144,26 @@ describe('audit entry canonical form', () => {
     const { fromState: _f, toState: _t, event: _e, ...bare } = body;
     expect(auditEntryCanonical(bare)).toBe(`{"kind":"transition","prevHash":"${GENESIS_HASH}","reason":"venue ack","seq":1,"subject":"O-1","tsNs":1700000000000000000n}`);
   });
+
+  it('is encodeCanonical of the entry fields for any entry, with or without the pre-encoded event, and hashes as sha256 of it', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 10 });
+    fc.assert(
+      fc.property(
+        fc.record(
+          { seq: fc.integer({ min: -5, max: 2 ** 40 }), tsNs: fc.bigInt(), kind: text, subject: text, fromState: text, toState: text, reason: text, event: canonicalValue, prevHash: text },
+          { requiredKeys: ['seq', 'tsNs', 'kind', 'subject', 'reason', 'prevHash'] },
+        ),
+        (fields) => {
+          const body = fields as unknown as Parameters<typeof auditEntryCanonical>[0];
+          const expected = encodeCanonical({ seq: body.seq, tsNs: body.tsNs, kind: body.kind, subject: body.subject, fromState: body.fromState, toState: body.toState, reason: body.reason, event: body.event, prevHash: body.prevHash });
+          expect(auditEntryCanonical(body)).toBe(expected);
+          if (body.event !== undefined) expect(auditEntryCanonical(body, encodeCanonical(body.event))).toBe(expected);
+          expect(auditEntryHash(body)).toBe(createHash('sha256').update(Buffer.from(expected, 'utf8')).digest('hex'));
+        },
+      ),
+    );
+    // fields of the wrong type take the general encoder, which names what is wrong
+    expect(() => auditEntryCanonical({ seq: Number.NaN, tsNs: 1n, kind: 'k', subject: 's', reason: 'r', prevHash: GENESIS_HASH })).toThrow(/entry\.seq: NaN/);
+    expect(() => auditEntryCanonical({ seq: 1, tsNs: 1n, kind: 'k', subject: 's', reason: 'r', prevHash: GENESIS_HASH, event: { x: Number.NaN } })).toThrow(/entry\.event\.x: NaN/);
+  });
 });

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { ComplianceError } from './errors.js';
 
@@ -16,7 +17,7 @@ export type CanonicalValue = null | boolean | number | string | bigint | readonl
  *   that is neither plain nor an array and has no `toJSON`
  */
 export function encodeCanonical(value: unknown, path = 'value'): string {
-  return encode(value, path, []);
+  return encode(value, path, [], []);
 }
 
 /** Text already in canonical form, spliced in verbatim (module-internal: lets the trail encode an event once). */
@@ -24,7 +25,7 @@ export class PreEncoded {
   constructor(readonly text: string) {}
 }
 
-function encode(value: unknown, path: string, stack: object[]): string {
+function encode(value: unknown, base: string, segs: string[], stack: object[]): string {
   if (value instanceof PreEncoded) return value.text;
   switch (typeof value) {
     case 'string':
@@ -34,40 +35,54 @@ function encode(value: unknown, path: string, stack: object[]): string {
     case 'bigint':
       return `${value.toString()}n`;
     case 'number':
-      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${path}: ${String(value)} has no canonical encoding (finite numbers only)`);
+      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${String(value)} has no canonical encoding (finite numbers only)`);
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
-      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${path}: circular reference`);
+      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: circular reference`);
       const toJSON = (value as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') return encode((toJSON as () => unknown).call(value), path, [...stack, value]);
       stack.push(value);
       try {
+        if (typeof toJSON === 'function') return encode((toJSON as () => unknown).call(value), base, segs, stack);
         if (Array.isArray(value)) {
-          const parts: string[] = [];
-          for (let i = 0; i < value.length; i++) parts.push(encode(value[i], `${path}[${i}]`, stack));
-          return `[${parts.join(',')}]`;
+          let out = '[';
+          for (let i = 0; i < value.length; i++) {
+            segs.push(`[${i}]`);
+            out += i === 0 ? encode(value[i], base, segs, stack) : `,${encode(value[i], base, segs, stack)}`;
+            segs.pop();
+          }
+          return `${out}]`;
         }
         const proto: unknown = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) {
           const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-          throw new ComplianceError('SerializationError', `${path}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
+          throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
         }
         const keys = Object.keys(value).sort();
-        const parts: string[] = [];
+        let out = '{';
+        let first = true;
         for (const k of keys) {
           const v = (value as Record<string, unknown>)[k];
           if (v === undefined) continue;
-          parts.push(`${JSON.stringify(k)}:${encode(v, `${path}.${k}`, stack)}`);
+          segs.push(`.${k}`);
+          const text = `${JSON.stringify(k)}:${encode(v, base, segs, stack)}`;
+          segs.pop();
+          out += first ? text : `,${text}`;
+          first = false;
         }
-        return `{${parts.join(',')}}`;
+        return `${out}}`;
       } finally {
         stack.pop();
       }
     }
     default:
-      throw new ComplianceError('SerializationError', `${path}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
+      throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
   }
+}
+
+/** The path named in errors, built only when one is thrown. */
+function pathOf(base: string, segs: readonly string[]): string {
+  return base + segs.join('');
 }
 
 /**
@@ -76,40 +91,46 @@ function encode(value: unknown, path: string, stack: object[]): string {
  * @throws ComplianceError SerializationError as `encodeCanonical`
  */
 export function toCanonicalValue(value: unknown, path = 'value'): CanonicalValue {
-  return copy(value, path, []);
+  return copy(value, path, [], []);
 }
 
-function copy(value: unknown, path: string, stack: object[]): CanonicalValue {
+function copy(value: unknown, base: string, segs: string[], stack: object[]): CanonicalValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
     case 'bigint':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${path}: ${String(value)} has no canonical encoding (finite numbers only)`);
+      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${String(value)} has no canonical encoding (finite numbers only)`);
       return value === 0 ? 0 : value;
     case 'object': {
       if (value === null) return null;
-      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${path}: circular reference`);
+      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: circular reference`);
       const toJSON = (value as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') return copy((toJSON as () => unknown).call(value), path, [...stack, value]);
       stack.push(value);
       try {
+        if (typeof toJSON === 'function') return copy((toJSON as () => unknown).call(value), base, segs, stack);
         if (Array.isArray(value)) {
           const out: CanonicalValue[] = [];
-          for (let i = 0; i < value.length; i++) out.push(copy(value[i], `${path}[${i}]`, stack));
+          for (let i = 0; i < value.length; i++) {
+            segs.push(`[${i}]`);
+            out.push(copy(value[i], base, segs, stack));
+            segs.pop();
+          }
           return Object.freeze(out);
         }
         const proto: unknown = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) {
           const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-          throw new ComplianceError('SerializationError', `${path}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
+          throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
         }
         const out: Record<string, CanonicalValue> = {};
         for (const k of Object.keys(value).sort()) {
           const v = (value as Record<string, unknown>)[k];
           if (v === undefined) continue;
-          setData(out, k, copy(v, `${path}.${k}`, stack));
+          segs.push(`.${k}`);
+          setData(out, k, copy(v, base, segs, stack));
+          segs.pop();
         }
         return Object.freeze(out);
       } finally {
@@ -117,7 +138,7 @@ function copy(value: unknown, path: string, stack: object[]): CanonicalValue {
       }
     }
     default:
-      throw new ComplianceError('SerializationError', `${path}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
+      throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
   }
 }
 
@@ -260,7 +281,10 @@ class Parser {
   }
 }
 
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** SHA-256 of the UTF-8 bytes of `text`, as 64 lowercase hex digits. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot === undefined ? createHash('sha256').update(text, 'utf8').digest('hex') : oneShot('sha256', text, 'hex');
 }

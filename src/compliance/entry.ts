@@ -52,21 +52,31 @@ export interface AuditEntry {
  * @throws ComplianceError SerializationError when the event has no canonical encoding
  */
 export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>, eventText?: string): string {
-  return encodeCanonical(
-    {
-      seq: entry.seq,
-      tsNs: entry.tsNs,
-      kind: entry.kind,
-      subject: entry.subject,
-      fromState: entry.fromState,
-      toState: entry.toState,
-      reason: entry.reason,
-      // the trail passes the event's text it already has; it is what encoding entry.event gives
-      event: eventText === undefined ? entry.event : new PreEncoded(eventText),
-      prevHash: entry.prevHash,
-    },
-    'entry',
-  );
+  // encodeCanonical of that object, written out: its keys in sorted order, absent ones left out (same bytes)
+  const event = entry.event === undefined ? undefined : (eventText ?? encodeCanonical(entry.event, 'entry.event'));
+  const str = (v: unknown): boolean => typeof v === 'string';
+  const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
+  if (!Number.isFinite(entry.seq) || typeof entry.tsNs !== 'bigint' || !str(entry.kind) || !str(entry.subject) || !str(entry.reason) || !str(entry.prevHash) || !optStr(entry.fromState) || !optStr(entry.toState)) {
+    return encodeCanonical(
+      {
+        seq: entry.seq,
+        tsNs: entry.tsNs,
+        kind: entry.kind,
+        subject: entry.subject,
+        fromState: entry.fromState,
+        toState: entry.toState,
+        reason: entry.reason,
+        event: event === undefined ? undefined : new PreEncoded(event),
+        prevHash: entry.prevHash,
+      },
+      'entry',
+    );
+  }
+  let out = event === undefined ? '{' : `{"event":${event},`;
+  if (entry.fromState !== undefined) out += `"fromState":${JSON.stringify(entry.fromState)},`;
+  out += `"kind":${JSON.stringify(entry.kind)},"prevHash":${JSON.stringify(entry.prevHash)},"reason":${JSON.stringify(entry.reason)},"seq":${JSON.stringify(entry.seq)},"subject":${JSON.stringify(entry.subject)},`;
+  if (entry.toState !== undefined) out += `"toState":${JSON.stringify(entry.toState)},`;
+  return `${out}"tsNs":${entry.tsNs.toString()}n}`;
 }
 
 /**

@@ -64,15 +64,23 @@ export function stepBar(clock: TestClock, venue: SimulatedVenue, engine: Engine,
  * never reused and it reconciles only working and recently finished orders).
  */
 export function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
-  const open = new Set(['pending', 'open', 'partially-filled']);
+  // one pass over all orders for the working ones, then their links (few): the list is every order of the run
   const keep = new Set<string>();
-  for (const o of state.orders) if (open.has(o.status)) keep.add(o.clientOrderId);
-  for (const o of state.orders) {
-    if (!keep.has(o.clientOrderId)) continue;
-    if (o.parent !== undefined) keep.add(o.parent);
-    if (o.sibling !== undefined) keep.add(o.sibling);
+  const orders = state.orders;
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i] as SimulatedVenueState['orders'][number];
+    const s = o.status;
+    if (s === 'pending' || s === 'open' || s === 'partially-filled') keep.add(o.clientOrderId);
   }
-  return { ...state, orders: state.orders.filter((o) => keep.has(o.clientOrderId)) };
+  if (keep.size === 0) return { ...state, orders: [] };
+  const links: string[] = [];
+  for (const o of orders) {
+    if (!keep.has(o.clientOrderId)) continue;
+    if (o.parent !== undefined) links.push(o.parent);
+    if (o.sibling !== undefined) links.push(o.sibling);
+  }
+  for (const id of links) keep.add(id);
+  return { ...state, orders: orders.filter((o) => keep.has(o.clientOrderId)) };
 }
 
 /** Inputs of one backtest. */

@@ -7,7 +7,6 @@ import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
 import { OrderManager, type OrderManagerState } from '../oms/manager.js';
-import { createHash } from 'node:crypto';
 import { limitOrder, marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
 import { DefaultRiskEngine } from '../risk/engine.js';
@@ -24,6 +23,7 @@ import type { EngineConfig } from './config.js';
 import type { EngineLogger } from './logger.js';
 import { SymbolIndicators } from './symbol-indicators.js';
 import { AuditTrail } from '../compliance/trail.js';
+import { sha256Hex } from '../compliance/canonical.js';
 import { OrderTracker, causeOfVenueEvent, engineEventOf, isTerminalEngineState, type OrderTransition } from '../execution/order-states.js';
 import { EntryEscalator, type EscalationSnapshot, type OrderPort } from '../execution/escalation.js';
 import type { StateStore } from './state/store.js';
@@ -97,6 +97,24 @@ export interface ReconcileReport {
   /** Corrections applied to local state (each also an audit entry). */
   readonly corrections: readonly string[];
   readonly halted: boolean;
+  /** Orders the venue closed with more filled than the engine saw, left alone (`deferMissingFills`). */
+  readonly missingFills: readonly ClientOrderId[];
+  /** Position and cash were not compared: the venue reported changes while the reports were taken (`quiet`). */
+  readonly skippedPositions: boolean;
+}
+
+/** How a reconciliation treats what may still be in flight (a live venue keeps moving while it is asked). */
+export interface ReconcileOptions {
+  /**
+   * Do not synthesize fills for orders the venue closed with more filled than the engine saw; list them
+   * instead (a caller that can fetch the venue's own fills does so and reconciles again).
+   */
+  readonly deferMissingFills?: boolean;
+  /**
+   * Asked after the venue's reports are taken: false when events arrived meanwhile, so position and cash
+   * are compared next time instead of against a report that may already be stale.
+   */
+  readonly quiet?: () => boolean;
 }
 
 type Purpose = 'entry' | 'exit';
@@ -716,7 +734,7 @@ export class Engine {
     const tradeId = st.trade?.id ?? this.#nextTradeId;
     const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : (st.trade?.entryAttempts ?? 0);
     const ns = this.#deps.idNamespace === undefined ? '' : `${this.#deps.idNamespace}|`;
-    const h = createHash('sha256').update(`${ns}${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`).digest('hex');
+    const h = sha256Hex(`${ns}${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
@@ -1303,9 +1321,10 @@ export class Engine {
    * logged loudly, then adopted or the engine halts (`engine.unknown_position`). Every correction is an
    * audit entry.
    */
-  async reconcile(reason: string): Promise<ReconcileReport> {
+  async reconcile(reason: string, options: ReconcileOptions = {}): Promise<ReconcileReport> {
     this.#lastReconciledStep = this.#steps;
     const corrections: string[] = [];
+    const missingFills: ClientOrderId[] = [];
     const tsNs = this.#clock.now();
     const correct = (subject: string, text: string, event: Record<string, string>): void => {
       corrections.push(`${subject}: ${text}`);
@@ -1331,6 +1350,11 @@ export class Engine {
       const rec = this.oms.getOrder(w.clientOrderId);
       // only once the venue has closed the order: a fill event that is merely late would otherwise count twice
       const closedAtVenue = report.status === 'filled' || report.status === 'canceled' || report.status === 'expired' || report.status === 'rejected';
+      if (closedAtVenue && rec !== undefined && rec.filledQty.lt(report.filledQty) && report.avgPx !== undefined && options.deferMissingFills === true) {
+        missingFills.push(w.clientOrderId);
+        if (!isWorking) recheck.push(w);
+        continue;
+      }
       if (closedAtVenue && rec !== undefined && rec.filledQty.lt(report.filledQty) && report.avgPx !== undefined) {
         const missing = report.filledQty.sub(rec.filledQty);
         const venueNotional = Decimal.of(report.avgPx).mul(report.filledQty);
@@ -1379,13 +1403,18 @@ export class Engine {
     // positions: the venue's are the truth
     const venuePositions = new Map<string, Decimal>();
     for (const p of await this.#venue.positionReports()) venuePositions.set(p.symbol, Decimal.of(p.signedQty));
+    const balances = (await this.#venue.balanceReport()).balances;
+    if (missingFills.length > 0 || (options.quiet !== undefined && !options.quiet())) {
+      return { reason, tsNs, corrections, halted: this.#halted !== undefined, missingFills, skippedPositions: true };
+    }
     const symbols = new Set<string>([...venuePositions.keys(), ...this.#symbols.keys()]);
     for (const symbol of [...symbols].sort()) {
       const venueQty = venuePositions.get(symbol) ?? Decimal.ZERO;
       const localQty = this.oms.portfolio.positionQuantity(symbol);
       if (venueQty.eq(localQty)) continue;
       const st = this.#symbols.get(symbol);
-      const pending = st !== undefined && (st.entryOrder !== undefined || st.exitOrder !== undefined);
+      // fills in flight: orders working, bracket legs live at the venue
+      const pending = st !== undefined && (st.entryOrder !== undefined || st.exitOrder !== undefined || st.legs.length > 0);
       if (pending) continue; // fills in flight: the next reconciliation decides
       if (venueQty.isZero()) {
         correct(symbol, `venue is flat, engine held ${localQty.toString()}: local position closed`, { venueQty: '0', localQty: localQty.toString() });
@@ -1399,7 +1428,6 @@ export class Engine {
       }
     }
     // cash: the venue's balance is the truth too (fees or moves the engine did not see)
-    const balances = (await this.#venue.balanceReport()).balances;
     const venueCash = balances.get(this.#currency);
     if (venueCash !== undefined) {
       const local = this.oms.portfolio.cashBalance(this.#currency);
@@ -1411,7 +1439,7 @@ export class Engine {
         this.#revalue();
       }
     }
-    return { reason, tsNs, corrections, halted: this.#halted !== undefined };
+    return { reason, tsNs, corrections, halted: this.#halted !== undefined, missingFills, skippedPositions: false };
   }
 
   /** Brings the local position to `target` with an audited correcting fill at the last close. */
