@@ -233,27 +233,40 @@ class SymbolState {
  * retained history would not be caught after a resume: venues repeat fills within seconds, not hours.
  */
 function liveOmsState(state: OrderManagerState): OrderManagerState {
-  const orders = new Set<string>([...state.active, ...state.history].map((o) => o.id));
-  const keep: number[] = [];
-  state.fillOrders.orderIds.forEach((id, i) => {
-    if (orders.has(id)) keep.push(i);
-  });
-  const fillIds = new Set(keep.map((i) => state.fillOrders.fillIds[i] as string));
+  // plain loops: the fill arrays hold every fill of the run, scanned at every checkpoint
+  const orders = new Set<string>();
+  for (const o of state.active) orders.add(o.id);
+  for (const o of state.history) orders.add(o.id);
+  const fo = state.fillOrders;
+  const keepFillIds: string[] = [];
+  const keepOrderIds: string[] = [];
+  const fillIds = new Set<string>();
+  for (let i = 0; i < fo.orderIds.length; i++) {
+    const id = fo.orderIds[i] as string;
+    if (!orders.has(id)) continue;
+    const f = fo.fillIds[i] as string;
+    keepFillIds.push(f);
+    keepOrderIds.push(id);
+    fillIds.add(f);
+  }
   const pf = state.portfolio.fills;
   const fills = { ids: [] as string[], data: [] as string[] };
-  pf.ids.forEach((id, i) => {
-    if (fillIds.has(id)) {
+  if (fillIds.size > 0) {
+    for (let i = 0; i < pf.ids.length; i++) {
+      const id = pf.ids[i] as string;
+      if (!fillIds.has(id)) continue;
       fills.ids.push(id);
       fills.data.push(pf.data[i] as string);
     }
-  });
+  }
   const keys = new Set<string>();
-  for (const o of [...state.active, ...state.history]) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  for (const o of state.active) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  for (const o of state.history) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
   return {
     ...state,
     portfolio: { ...state.portfolio, fills },
     idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
-    fillOrders: { fillIds: keep.map((i) => state.fillOrders.fillIds[i] as string), orderIds: keep.map((i) => state.fillOrders.orderIds[i] as string) },
+    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
   };
 }
 
