@@ -215,11 +215,13 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
 
   let stopped = false;
   const lastBarOpen = new Map<string, bigint>();
+  let firstBarOpenNs: bigint | undefined;
   const bar = new MutableBar();
   const feedBar = (b: Bar): void => {
     const last = lastBarOpen.get(b.symbol);
     if (last !== undefined && b.openTimeNs <= last) return; // a bar seen already (replays after a reconnect)
     lastBarOpen.set(b.symbol, b.openTimeNs);
+    firstBarOpenNs ??= b.openTimeNs;
     bar.symbol = b.symbol;
     bar.openTimeNs = b.openTimeNs;
     bar.closeTimeNs = b.closeTimeNs;
@@ -240,17 +242,28 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     drainQueued = false;
     for (const ev of pendingEvents.splice(0)) engineHandler?.(ev);
   };
+  /** Asks the venue for its own fills since the last one recorded here (by execution id); they queue as events. */
+  const recoverVenueFills = async (): Promise<void> => {
+    const since = lastFillNs() ?? firstBarOpenNs;
+    if (since !== undefined && canRecoverFills(venue)) await venue.recoverFills(since > 1_000_000_000n ? since - 1_000_000_000n : 0n);
+  };
   const reconcile = async (reason: string): Promise<ReconcileReport> => {
     let report: ReconcileReport | undefined;
     // the venue's own fills first (their execution ids): a fill whose stream event is late or lost is
     // applied as itself, so reconciliation never needs to synthesize one for it
-    const since = lastFillNs();
-    if (since !== undefined && canRecoverFills(venue)) await venue.recoverFills(since > 1_000_000_000n ? since - 1_000_000_000n : 0n);
+    await recoverVenueFills();
     // the venue is asked outside the transaction; corrections and the checkpoint commit together
     state.db.exec('BEGIN');
     try {
       drainEvents();
-      report = await engine.reconcile(reason);
+      const quiet = (): boolean => pendingEvents.length === 0;
+      report = await engine.reconcile(reason, { deferMissingFills: canRecoverFills(venue), quiet });
+      if (report.missingFills.length > 0) {
+        // the venue closed an order whose fills arrived after the fill query: fetch them, then look again
+        await recoverVenueFills();
+        drainEvents();
+        report = await engine.reconcile(reason, { quiet });
+      }
       engine.checkpoint();
       state.db.exec('COMMIT');
     } catch (e) {

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LiveClock } from '../../core/clock.js';
 import { AxonError } from '../../core/errors.js';
-import type { Bar } from '../../model/bar.js';
 import { runLive, type BarFeed } from '../../engine/live.js';
 import { StrategyRegistry } from '../../strategy/registry.js';
 import {
@@ -120,25 +119,8 @@ export function registerLiveCommand(program: Command): void {
         currency: config.run.currency,
       });
       const alpacaFeed = new AlpacaBarFeed({ dataStreamUrl: urls.dataStreamUrl, dataUrl: urls.dataUrl, credentials, clock, seed: config.run.seed });
-      const feed: BarFeed = {
-        // bars of one stream message (one minute of every symbol) reach the engine as one arrival
-        subscribe: async (symbols, onBars) => {
-          let batch: Bar[] = [];
-          alpacaFeed.onBar((b) => {
-            if (batch.length === 0) {
-              queueMicrotask(() => {
-                const bars = batch;
-                batch = [];
-                onBars(bars);
-              });
-            }
-            batch.push(b);
-          });
-          await alpacaFeed.start(symbols);
-        },
-        history: (symbols, fromNs, toNs) => alpacaFeed.history(symbols, fromNs, toNs),
-        close: () => alpacaFeed.stop(),
-      };
+      // the bars of one stream message (one minute of every symbol) reach the engine as one arrival
+      const feed: BarFeed = alpacaFeed;
       const stop = new AbortController();
       const onSignal = (sig: string): void => {
         process.stderr.write(`axon live: ${sig}, stopping\n`);
