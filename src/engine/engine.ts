@@ -564,14 +564,16 @@ export class Engine {
   checkpoint(): void {
     const store = this.#state;
     if (store === undefined) return;
-    this.commitWrites();
     const series = (this.#series ??= new SeriesStore(store.db));
+    // inside the batched writes' transaction (see `batchWrites`), committed with them: a death can never
+    // leave the writes since the last checkpoint durable without the checkpoint that covers them
     store.transaction(() => {
       series.appendEquity(this.#eqTime, this.#eqValue, this.#eqExposure, this.#eqPersisted, this.#eqLen);
       series.appendTrades(this.#closedTrades.slice(this.#tradesPersisted));
       const state = { engine: this.snapshot(), ...(this.#deps.checkpointExtras?.() ?? {}) };
       store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#lastStepT, state, audit: this.#audit.head() });
     });
+    this.commitWrites();
     // the last point may still change while its bar time goes on: it is rewritten next time
     this.#eqPersisted = Math.max(0, this.#eqLen - 1);
     this.#tradesPersisted = this.#closedTrades.length;
@@ -1039,7 +1041,9 @@ export class Engine {
     if (b === undefined || trade.legsRegistered) return;
     // a late final fill of an entry whose legs exist already (reported again, or applied to a later trade)
     const tpId = `${entry.clientOrderId}-tp`;
-    if (this.#working.has(tpId) || this.#recentDone.has(tpId) || this.#state?.hasIntent(tpId) === true) return;
+    // (the OMS, restored with the engine, knows them; state.sqlite is no guide: after a resume it also holds
+    // the crashed run's intents past the checkpoint, which the resumed run must register again)
+    if (this.#working.has(tpId) || this.#recentDone.has(tpId) || this.oms.getOrder(tpId) !== undefined) return;
     trade.legsRegistered = true;
     // the venue sizes the legs to the entry's filled quantity: all of it, since legs exist only after a complete fill
     const qty = this.oms.getOrder(entry.clientOrderId)?.order.quantity ?? Quantity.of(trade.entryQty);
@@ -1050,7 +1054,17 @@ export class Engine {
     ] as const) {
       const id = `${entry.clientOrderId}-${suffix}` as ClientOrderId;
       this.#nextClientId = id;
-      this.oms.submit(type === 'Limit' ? limitOrder(st.symbol, side, qty, px, `${id}`) : marketOrder(st.symbol, side, qty, `${id}`));
+      try {
+        this.oms.submit(type === 'Limit' ? limitOrder(st.symbol, side, qty, px, `${id}`) : marketOrder(st.symbol, side, qty, `${id}`));
+      } catch (e) {
+        // registered long ago (the OMS keeps the key after it dropped the order from its history): nothing new
+        this.#nextClientId = undefined;
+        if (e instanceof AxonError && e.code === 'DuplicateIdempotencyKey') {
+          this.#log.log('warn', 'bracket-legs-known', { entry: entry.clientOrderId, id });
+          return;
+        }
+        throw e;
+      }
       this.#working.set(id, { clientOrderId: id, symbol: st.symbol, purpose: 'exit', side, reason, leg: true });
       st.legs.push(id);
       this.#tracker.open(id);
