@@ -1,5 +1,6 @@
 import { checkFinite, checkPeriod, enc, IndicatorError, StateReader } from './errors.js';
 import type { StreamingIndicator } from './types.js';
+import { packRing } from './ring.js';
 
 /** Snapshot of a {@link Bollinger}. */
 export interface BollingerState {
@@ -132,20 +133,13 @@ export class Bollinger implements StreamingIndicator<BollingerState> {
 
   /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
   pack(dst: Float64Array, at: number): number {
-    const len = Math.min(this.#count, this.period);
-    const start = len === this.period ? this.#pos : 0;
     dst[at + 0] = this.#count;
     dst[at + 1] = this.#partial;
     dst[at + 2] = this.#partialSquares;
     dst[at + 3] = this.#middle;
     dst[at + 4] = this.#std;
     at += 5;
-    if (start === 0) dst.set(this.#ring.subarray(0, len), at);
-    else {
-      dst.set(this.#ring.subarray(start), at);
-      dst.set(this.#ring.subarray(0, start), at + this.period - start);
-    }
-    return at + len;
+    return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at);
   }
 
   /** The snapshot of a Bollinger of `period` and `stdDevs` that {@link pack} wrote as `packed`. */

@@ -1,5 +1,6 @@
 import { checkFinite, checkPeriod, StateReader } from './errors.js';
 import type { StreamingIndicator } from './types.js';
+import { packRing } from './ring.js';
 
 /** Snapshot of a {@link Slope}. */
 export interface SlopeState {
@@ -111,18 +112,11 @@ export class Slope implements StreamingIndicator<SlopeState> {
 
   /** Writes the snapshot's numbers at `dst[at]` onward (NaN for null), without allocating; returns the next offset. */
   pack(dst: Float64Array, at: number): number {
-    const len = Math.min(this.#count, this.period);
-    const start = len === this.period ? this.#pos : 0;
     dst[at + 0] = this.#count;
     dst[at + 1] = this.#sumY;
     dst[at + 2] = this.#sumXY;
     at += 3;
-    if (start === 0) dst.set(this.#ring.subarray(0, len), at);
-    else {
-      dst.set(this.#ring.subarray(start), at);
-      dst.set(this.#ring.subarray(0, start), at + this.period - start);
-    }
-    return at + len;
+    return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at);
   }
 
   /** The snapshot of a Slope of `period` that {@link pack} wrote as `packed`. */
