@@ -84,6 +84,11 @@ export interface EngineDeps {
    */
   deferSends?: boolean;
   /**
+   * The driver hands venue events to `onVenueEvent` itself (a live driver applies them as tasks, inside a
+   * transaction) instead of the engine subscribing to the venue.
+   */
+  driverDeliversEvents?: boolean;
+  /**
    * Mixed into every client order id. A live driver gives each process start its own (the ids of a
    * crashed process may already be at the venue: a restart must never reuse them).
    */
@@ -404,7 +409,7 @@ export class Engine {
     this.#state = deps.state;
     this.#audit = deps.state === undefined ? new AuditTrail(deps.clock) : AuditTrail.open(deps.state.db, deps.clock);
     this.#tracker = new OrderTracker((t) => this.#onTransition(t));
-    deps.venue.onEvent((e) => this.onVenueEvent(e));
+    if (deps.driverDeliversEvents !== true) deps.venue.onEvent((e) => this.onVenueEvent(e));
   }
 
   #symbolState(symbol: string): SymbolState {

@@ -8,7 +8,7 @@ import type { Instrument } from '../model/instrument.js';
 import type { VenueEvent } from '../model/order.js';
 import { computeStats, statsToJson } from '../analytics/stats.js';
 import type { StrategyFactory } from '../strategy/types.js';
-import type { Venue, VenueEventHandler } from '../venues/venue.js';
+import type { Venue } from '../venues/venue.js';
 import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks, type ReconcileReport } from './engine.js';
 import { JsonlLogger } from './logger.js';
@@ -114,7 +114,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       throw e;
     }
   } catch (e) {
-    if (!(e instanceof StateError) || options.onBadCheckpoint !== 'start-flat' || e.code === 'DuplicateIntent') throw e;
+    if (!(e instanceof StateError) || options.onBadCheckpoint !== 'start-flat') throw e;
     let n = 1;
     while (existsSync(`${statePath}.unusable-${n}`)) n++;
     const aside = `${statePath}.unusable-${n}`;
@@ -152,56 +152,41 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     cancelTimer: (id: TimerId) => baseClock.cancelTimer(id),
   };
 
-  // the engine hears venue events through the runner, which applies them as tasks
-  let engineHandler: VenueEventHandler | undefined;
-  const engineVenue: Venue = {
-    name: venue.name,
-    capabilities: venue.capabilities,
-    connect: () => venue.connect(),
-    disconnect: () => venue.disconnect(),
-    onEvent: (h) => {
-      engineHandler = h;
-      return () => {
-        engineHandler = undefined;
-      };
-    },
-    submit: (o) => venue.submit(o),
-    modify: (m) => venue.modify(m),
-    cancel: (id) => venue.cancel(id),
-    orderReports: (o) => venue.orderReports(o),
-    orderReport: (id) => venue.orderReport(id),
-    positionReports: () => venue.positionReports(),
-    balanceReport: () => venue.balanceReport(),
-  };
-
   const engine = new Engine({
     config,
     state,
     clock,
     rng: new Rng(config.run.seed),
-    venue: engineVenue,
+    venue,
     instruments,
     strategy,
     calendarFor: calendarOf(config, '1m'),
     logger,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
     deferSends: true,
+    // venue events are applied as tasks, inside their transaction (drainEvents)
+    driverDeliversEvents: true,
     idNamespace: `live-${start}`,
   });
   const resumed = checkpoint !== undefined;
   if (checkpoint !== undefined) engine.restore((checkpoint.state as { engine: Record<string, unknown> }).engine);
 
-  /** Runs `fn`, then checkpoints, in one transaction; then sends what it made. */
-  async function commitAndSend(fn: () => void): Promise<number> {
+  /**
+   * Runs `fn`, then checkpoints, in one transaction; then sends the orders it made (reporting when they were
+   * committed and handed to the venue) and resolves once the venue has taken them.
+   */
+  async function commitAndSend(fn: () => void, sent?: (info: { committedNs: bigint; sentNs: bigint; orders: number }) => void): Promise<void> {
     state.transaction(() => {
       fn();
       engine.checkpoint();
     });
+    const committedNs = process.hrtime.bigint();
+    const orders = engine.pendingSends;
+    if (orders > 0) options.afterCommit?.(orders);
+    const sending = engine.flushSends();
+    sent?.({ committedNs, sentNs: process.hrtime.bigint(), orders });
     logger.flush();
-    const n = engine.pendingSends;
-    if (n > 0) options.afterCommit?.(n);
-    await engine.flushSends();
-    return n;
+    await sending;
   }
 
   const pendingEvents: VenueEvent[] = [];
@@ -233,14 +218,11 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     engine.onBar(bar);
   };
   /** Venue time after which fills may be missing here: the last fill recorded, else the checkpoint's; none for a new run. */
-  const lastFillNs = (): bigint | undefined => {
-    const fills = state.fills();
-    return fills.length === 0 ? checkpoint?.tsNs : fills[fills.length - 1]!.tsNs;
-  };
+  const lastFillNs = (): bigint | undefined => state.lastFill()?.tsNs ?? checkpoint?.tsNs;
   /** Applies the events the venue delivered so far, inside the running task. */
   const drainEvents = (): void => {
     drainQueued = false;
-    for (const ev of pendingEvents.splice(0)) engineHandler?.(ev);
+    for (const ev of pendingEvents.splice(0)) engine.onVenueEvent(ev);
   };
   /** Asks the venue for its own fills since the last one recorded here (by execution id); they queue as events. */
   const recoverVenueFills = async (): Promise<void> => {
@@ -304,18 +286,12 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       if (stopped) return;
       const receivedNs = process.hrtime.bigint();
       void enqueue(async () => {
-        state.transaction(() => {
-          for (const b of bars) if (b.closeTimeNs > handledUntil) feedBar(b);
-          engine.checkpoint();
-        });
-        const committedNs = process.hrtime.bigint();
-        const orders = engine.pendingSends;
-        if (orders > 0) options.afterCommit?.(orders);
-        const sending = engine.flushSends();
-        const sentNs = process.hrtime.bigint();
-        logger.flush();
-        options.onBarsHandled?.({ receivedNs, committedNs, sentNs, orders });
-        await sending;
+        await commitAndSend(
+          () => {
+            for (const b of bars) if (b.closeTimeNs > handledUntil) feedBar(b);
+          },
+          (t) => options.onBarsHandled?.({ receivedNs, ...t }),
+        );
         if (engine.reconcileDue) await reconcile('periodic');
       });
     });

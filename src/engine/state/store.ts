@@ -590,6 +590,14 @@ export class StateStore {
     return (this.#allFills.all() as FillRow[]).map(fillFromRow);
   }
 
+  /** The fill recorded last, or undefined when none is. */
+  lastFill(): FillRecord | undefined {
+    const row = (this.#lastFill ??= this.db.prepare('SELECT * FROM fills ORDER BY rowid DESC LIMIT 1').safeIntegers(true)).get() as FillRow | undefined;
+    return row === undefined ? undefined : fillFromRow(row);
+  }
+
+  #lastFill: Database.Statement | undefined;
+
   /**
    * Writes a checkpoint of `state` (encoded with encodeStateBinary, stored with its SHA-256) and deletes all
    * but the last CHECKPOINTS_KEPT, in one transaction; the state is encoded before anything is written.
