@@ -521,13 +521,6 @@ export class StateStore {
     if (info.changes === 0) throw new StateError('IntentNotFound', `no ${where} in ${this.path}`);
   }
 
-  /** Whether an intent with this client order id is stored. */
-  hasIntent(clientOrderId: string): boolean {
-    return (this.#hasIntent ??= this.db.prepare('SELECT 1 FROM intents WHERE client_order_id = ?').pluck()).get(clientOrderId) !== undefined;
-  }
-
-  #hasIntent: Database.Statement | undefined;
-
   /** Stored intents in the order they were recorded, optionally filtered by status, symbol or purpose. */
   intents(filter: IntentFilter = {}): IntentRecord[] {
     const clauses: string[] = [];

@@ -208,6 +208,8 @@ describe('paper server REST', () => {
   it('answers 422 for a duplicate client_order_id and bad query parameters', async () => {
     expect((await api(server.url, 'POST', '/v2/orders', order({ client_order_id: 'dup' }))).status).toBe(200);
     await expectError('POST', '/v2/orders', order({ client_order_id: 'dup' }), 422, 'client_order_id must be unique');
+    // the submission log names it (what the live crash test relies on to prove no id was sent twice)
+    expect(((await api(server.url, 'GET', '/admin/status')).body as { resubmitted_client_order_ids: string[] }).resubmitted_client_order_ids).toEqual(['dup']);
     await expectError('GET', '/v2/orders?status=maybe', undefined, 422, 'invalid status');
     await expectError('GET', '/v2/orders?limit=0', undefined, 422, 'invalid limit');
     await expectError('GET', '/v2/orders?after=yesterday', undefined, 422, 'invalid after');

@@ -876,6 +876,15 @@ class AlpacaPaperServer implements PaperServer {
   }
 
   async #status(): Promise<Record<string, unknown>> {
+    // client order ids that arrived in more than one POST /v2/orders
+    const submissions = this.#db.submissions();
+    const seen = new Set<string>();
+    const again = new Set<string>();
+    for (const r of submissions) {
+      if (r.clientOrderId === null) continue;
+      if (seen.has(r.clientOrderId)) again.add(r.clientOrderId);
+      seen.add(r.clientOrderId);
+    }
     const cash = await this.#broker.venueCash();
     let open = 0;
     for (const o of this.#broker.orders()) if (isOpenStatus(o.status)) open++;
@@ -887,17 +896,8 @@ class AlpacaPaperServer implements PaperServer {
       symbols: this.#broker.symbols,
       open_orders: open,
       cash: Decimal.of(cash.amountString()).normalize().toString(),
-      submissions: this.#db.submissions().length,
-      resubmitted_client_order_ids: (() => {
-        const seen = new Set<string>();
-        const again = new Set<string>();
-        for (const r of this.#db.submissions()) {
-          if (r.clientOrderId === null) continue;
-          if (seen.has(r.clientOrderId)) again.add(r.clientOrderId);
-          seen.add(r.clientOrderId);
-        }
-        return [...again];
-      })(),
+      submissions: submissions.length,
+      resubmitted_client_order_ids: [...again],
       faults: this.#faults.spec,
       seed: this.#seed,
       last_error: this.#lastError ?? null,
