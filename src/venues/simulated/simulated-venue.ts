@@ -87,6 +87,8 @@ interface Book {
 
 interface SimOrder {
   readonly seq: number;
+  /** Position in the venue's order list (submission order), for liveSnapshot's ordering. */
+  readonly index: number;
   readonly clientOrderId: ClientOrderId;
   readonly venueOrderId: VenueOrderId;
   readonly symbol: string;
@@ -339,6 +341,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   readonly #sessionDay: (tsNs: bigint) => string;
   readonly #cashAccount: boolean;
   readonly #fractional: boolean;
+  #config: SimulatedVenueConfigState | undefined;
 
   /** Builds the venue from a complete configuration; prefer `SimulatedVenueBuilder` or `SimulatedVenue.defaults`. @throws SimulatedVenueError InvalidConfig */
   constructor(config: SimulatedVenueConfig) {
@@ -531,6 +534,53 @@ export class SimulatedVenue implements BarDrivenVenue {
    */
   snapshot(): SimulatedVenueState {
     if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
+    const list = this.#orderList;
+    const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(list.length);
+    for (let i = 0; i < list.length; i++) orders[i] = orderState(list[i] as SimOrder);
+    return this.#state(orders);
+  }
+
+  /**
+   * The state a checkpoint keeps: `snapshot()` with only the working orders (pending, open, partially
+   * filled) and the orders they link to (a bracket leg's entry and OCO sibling), in submission order.
+   * Costs O(instruments + working orders), not O(orders of the run). A venue restored from it continues
+   * with the same events as this one, except that it no longer knows the closed orders it dropped (their
+   * reports, and a cancel, modify or duplicate id naming one).
+   * @throws SimulatedVenueError Busy when called while events are being delivered
+   */
+  liveSnapshot(): SimulatedVenueState {
+    if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
+    // every order not yet closed sits in its book's working list (closed ones may linger until the next prune)
+    const keep: SimOrder[] = [];
+    for (const b of this.#books.values()) {
+      const working = b.working;
+      for (let i = 0; i < working.length; i++) {
+        const o = working[i] as SimOrder;
+        if (OPEN.has(o.status)) keep.push(o);
+      }
+    }
+    const n = keep.length;
+    if (n !== 0) {
+      const kept = new Set<SimOrder>(keep);
+      for (let i = 0; i < n; i++) {
+        const o = keep[i] as SimOrder;
+        if (o.parent !== undefined && !kept.has(o.parent)) {
+          kept.add(o.parent);
+          keep.push(o.parent);
+        }
+        if (o.sibling !== undefined && !kept.has(o.sibling)) {
+          kept.add(o.sibling);
+          keep.push(o.sibling);
+        }
+      }
+      keep.sort(byIndex);
+    }
+    const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(keep.length);
+    for (let i = 0; i < keep.length; i++) orders[i] = orderState(keep[i] as SimOrder);
+    return this.#state(orders);
+  }
+
+  #state(orders: SimulatedOrderState[]): SimulatedVenueState {
     const modelStates: Partial<Record<ModelPart, unknown>> = {};
     for (const part of MODEL_PARTS) {
       const m = this.config[part];
@@ -551,42 +601,22 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     return {
       format: SIMULATED_VENUE_STATE_FORMAT,
-      config: configState(this.config),
+      config: this.#configState(),
       nowNs: this.#now,
       orderSeq: this.#seq,
       tradeSeq: this.#trades,
       cash: [...this.#cash.values()].map(moneyState),
       books,
-      orders: this.#orderList.map((o) => ({
-        seq: o.seq,
-        clientOrderId: o.clientOrderId,
-        venueOrderId: o.venueOrderId,
-        symbol: o.symbol,
-        side: o.side,
-        type: o.type,
-        tif: o.tif,
-        pp: o.pp,
-        sp: o.sp,
-        qty: o.qty,
-        limit: o.limit,
-        stop: o.stop,
-        filled: o.filled,
-        notional: o.notional,
-        commission: moneyState(o.commission),
-        status: o.status,
-        arrivalNs: o.arrivalNs,
-        triggered: o.triggered,
-        reduceOnly: o.reduceOnly,
-        bracket: o.bracket === undefined ? undefined : { tp: o.bracket.tp, sl: o.bracket.sl },
-        parent: o.parent?.clientOrderId,
-        sibling: o.sibling?.clientOrderId,
-        day: o.day,
-        tsLast: o.tsLast,
-        budget: o.budget === undefined ? undefined : moneyState(o.budget),
-      })),
+      orders,
       pending: this.#pending.map((o) => o.clientOrderId),
       modelStates,
     };
+  }
+
+  /** The configuration's state, built once: the configuration and its models are immutable. */
+  #configState(): SimulatedVenueConfigState {
+    this.#config ??= deepFreeze(configState(this.config));
+    return this.#config;
   }
 
   /**
@@ -624,7 +654,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const seqs = new Set<number>();
     ordersRead.array(r.orders).forEach((item, i) => {
       const read = ordersRead.at(i);
-      const o = this.#orderFromState(item, read, books, orders, orderSeq);
+      const o = this.#orderFromState(item, read, books, orders, orderSeq, i);
       if (orders.has(o.clientOrderId)) invalidState(read.where, `duplicate clientOrderId ${o.clientOrderId}`);
       if (seqs.has(o.seq)) invalidState(read.where, `duplicate seq ${o.seq}`);
       seqs.add(o.seq);
@@ -710,7 +740,7 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   #checkConfig(v: unknown, read: StateReader): void {
     const c = read.record(v, ['name', 'accountType', 'fractional', 'instruments', 'startingBalances', 'models']);
-    const mine = configState(this.config);
+    const mine = this.#configState();
     const mismatch = (what: string, theirs: unknown, ours: unknown): never => {
       throw new SimulatedVenueError(
         'StateMismatch',
@@ -730,7 +760,14 @@ export class SimulatedVenue implements BarDrivenVenue {
     for (const part of MODEL_PARTS) if (models[part] !== mine.models[part]) mismatch(part, models[part], mine.models[part]);
   }
 
-  #orderFromState(v: unknown, read: StateReader, books: ReadonlyMap<string, Book>, orders: ReadonlyMap<string, SimOrder>, orderSeq: number): SimOrder {
+  #orderFromState(
+    v: unknown,
+    read: StateReader,
+    books: ReadonlyMap<string, Book>,
+    orders: ReadonlyMap<string, SimOrder>,
+    orderSeq: number,
+    index: number,
+  ): SimOrder {
     const r = read.record(v, ORDER_KEYS);
     const f = (k: keyof SimulatedOrderState): StateReader => read.at(k);
     const symbol = f('symbol').string(r.symbol);
@@ -756,6 +793,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (book !== undefined && (pp !== book.pp || sp !== book.sp)) invalidState(read.where, `precisions ${pp}/${sp} differ from ${symbol}'s ${book.pp}/${book.sp}`);
     return {
       seq,
+      index,
       clientOrderId: f('clientOrderId').string(r.clientOrderId) as ClientOrderId,
       venueOrderId: f('venueOrderId').string(r.venueOrderId) as VenueOrderId,
       symbol,
@@ -831,6 +869,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const latency = this.#latency.entryNs(req);
     const o: SimOrder = {
       seq: ++this.#seq,
+      index: this.#orderList.length,
       clientOrderId: id,
       venueOrderId: `${this.name}-${this.#seq}` as VenueOrderId,
       symbol: req.symbol,
@@ -1230,6 +1269,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const seq = ++this.#seq;
     const o: SimOrder = {
       seq,
+      index: this.#orderList.length,
       clientOrderId: cid,
       venueOrderId: `${this.name}-${seq}` as VenueOrderId,
       symbol: entry.symbol,
@@ -1361,6 +1401,48 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.tsLast = now;
     this.#emitModified(o, now);
   }
+}
+
+function orderState(o: SimOrder): SimulatedOrderState {
+  return {
+    seq: o.seq,
+    clientOrderId: o.clientOrderId,
+    venueOrderId: o.venueOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    tif: o.tif,
+    pp: o.pp,
+    sp: o.sp,
+    qty: o.qty,
+    limit: o.limit,
+    stop: o.stop,
+    filled: o.filled,
+    notional: o.notional,
+    commission: moneyState(o.commission),
+    status: o.status,
+    arrivalNs: o.arrivalNs,
+    triggered: o.triggered,
+    reduceOnly: o.reduceOnly,
+    bracket: o.bracket === undefined ? undefined : { tp: o.bracket.tp, sl: o.bracket.sl },
+    parent: o.parent?.clientOrderId,
+    sibling: o.sibling?.clientOrderId,
+    day: o.day,
+    tsLast: o.tsLast,
+    budget: o.budget === undefined ? undefined : moneyState(o.budget),
+  };
+}
+
+function byIndex(a: SimOrder, b: SimOrder): number {
+  return a.index - b.index;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 function bigintText(_key: string, v: unknown): unknown {

@@ -341,6 +341,173 @@ describe('SimulatedVenue snapshot/restore', () => {
   });
 });
 
+/** The engine's liveVenueState (src/engine/backtest.ts), copied as the oracle: venues may not import the engine. */
+function liveVenueStateOracle(state: SimulatedVenueState): SimulatedVenueState {
+  const keep = new Set<string>();
+  for (const o of state.orders) if (o.status === 'pending' || o.status === 'open' || o.status === 'partially-filled') keep.add(o.clientOrderId);
+  if (keep.size === 0) return { ...state, orders: [] };
+  const links: string[] = [];
+  for (const o of state.orders) {
+    if (!keep.has(o.clientOrderId)) continue;
+    if (o.parent !== undefined) links.push(o.parent);
+    if (o.sibling !== undefined) links.push(o.sibling);
+  }
+  for (const id of links) keep.add(id);
+  return { ...state, orders: state.orders.filter((o) => keep.has(o.clientOrderId)) };
+}
+
+const WORKING = new Set(['pending', 'open', 'partially-filled']);
+
+/** Like drive, but a cancel or modify whose order this venue does not report as working is skipped (a venue restored from liveSnapshot no longer knows closed orders). */
+async function driveWorking(venue: SimulatedVenue, steps: readonly Step[], from: number, to: number, log: string[], after?: () => void): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const step = steps[i] as Step;
+    for (const a of step.actions) {
+      if (a.kind === 'submit') await venue.submit(a.order);
+      else {
+        const id = a.kind === 'cancel' ? a.id : a.request.clientOrderId;
+        const rep = await venue.orderReport(clientOrderId(id));
+        if (rep === undefined || !WORKING.has(rep.status)) {
+          log.push(`skip ${a.kind} ${id}`);
+          continue;
+        }
+        if (a.kind === 'cancel') await venue.cancel(clientOrderId(id));
+        else await venue.modify(a.request);
+      }
+      after?.();
+    }
+    for (const bar of step.bars) {
+      venue.onBar(bar);
+      after?.();
+    }
+  }
+}
+
+describe('SimulatedVenue liveSnapshot', () => {
+  it('equals liveVenueState(snapshot()) byte for byte after every call of random submit/fill/cancel/modify/bracket runs', async () => {
+    const seen = { checks: 0, working: 0, dropped: 0, links: 0, pending: 0 };
+    const compare = (v: SimulatedVenue): void => {
+      const full = v.snapshot();
+      const want = liveVenueStateOracle(full);
+      const got = v.liveSnapshot();
+      expect(dump(got)).toBe(dump(want));
+      expect(encodeState(got)).toBe(encodeState(want));
+      seen.checks++;
+      seen.dropped += full.orders.length - got.orders.length;
+      for (const o of got.orders) {
+        if (WORKING.has(o.status)) seen.working++;
+        else seen.links++;
+      }
+      seen.pending += got.pending.length;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), async (seed, faulty) => {
+        const rng = new Rng(seed);
+        const variant = variantOf(rng);
+        const steps = scriptOf(rng);
+        // under chaos the inner venue also sees held cancels, forced partial fills and venue-side position changes
+        const outer = faulty ? new FaultyVenue(builderOf(variant), new Rng(`live-${seed}`), FAULT_PRESETS.chaos) : builderOf(variant).build();
+        const v = outer instanceof FaultyVenue ? outer.inner : outer;
+        await outer.connect();
+        compare(v);
+        for (let i = 0; i < steps.length; i++) {
+          await drive(outer, steps, i, i + 1, []);
+          compare(v);
+        }
+      }),
+      { numRuns: 80 },
+    );
+    // the runs really have closed orders to drop, working orders to keep and closed orders kept as links
+    expect(seen.checks).toBeGreaterThan(4000);
+    expect(seen.dropped).toBeGreaterThan(10_000);
+    expect(seen.working).toBeGreaterThan(2000);
+    expect(seen.links).toBeGreaterThan(100);
+    expect(seen.pending).toBeGreaterThan(50);
+  }, 120_000);
+
+  it('a venue restored from liveSnapshot (through the checkpoint codec) continues with the same events, reports and state', async () => {
+    let resumedWithWork = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: STEPS }), async (seed, cut) => {
+        const rng = new Rng(seed);
+        const variant = variantOf(rng);
+        const steps = scriptOf(rng);
+        const a = builderOf(variant).build();
+        const logA: string[] = [];
+        listen(a, logA);
+        await a.connect();
+        await driveWorking(a, steps, 0, cut, logA);
+        const text = encodeState(a.liveSnapshot());
+        const atCut = logA.length;
+        await driveWorking(a, steps, cut, steps.length, logA);
+
+        const b = builderOf(variant).build();
+        const logB: string[] = [];
+        listen(b, logB);
+        b.restore(decodeState(text) as SimulatedVenueState);
+        if ((decodeState(text) as SimulatedVenueState).orders.length > 0) resumedWithWork++;
+        await b.connect();
+        await driveWorking(b, steps, cut, steps.length, logB);
+
+        expect(logB).toEqual(logA.slice(atCut));
+        const reports = async (v: SimulatedVenue): Promise<string> =>
+          dump({ working: await v.orderReports(), positions: await v.positionReports(), balances: await v.balanceReport(), now: v.now });
+        expect(await reports(b)).toBe(await reports(a));
+        expect(encodeState(b.liveSnapshot())).toBe(encodeState(a.liveSnapshot()));
+      }),
+      { numRuns: 120 },
+    );
+    expect(resumedWithWork).toBeGreaterThan(40);
+  }, 120_000);
+
+  it('keeps a closed bracket entry and a closed OCO sibling that working legs link to, in submission order', async () => {
+    const v = SimulatedVenue.defaults({ instruments: INSTRUMENTS, startingBalances: [Money.of('100000', 'USD')] }).accountType('margin').build();
+    await v.connect();
+    const bar = (i: number, o: number, h: number, l: number, c: number): Bar =>
+      makeBar({ symbol: 'AAPL', timeframe: '1h', openTimeNs: T0 + BigInt(i) * HOUR, open: o, high: h, low: l, close: c, volume: 1000 });
+    v.onBar(bar(0, 100, 100.5, 99.5, 100));
+    const order = (id: string, extra: Partial<OrderRequest>): OrderRequest => ({
+      clientOrderId: clientOrderId(id),
+      symbol: 'AAPL',
+      side: 'Buy',
+      type: 'Market',
+      quantity: Quantity.of('10'),
+      timeInForce: 'GTC',
+      tsInit: 0n,
+      ...extra,
+    });
+    await v.submit(order('done', {}));
+    await v.submit(order('entry', { bracket: { takeProfit: Price.of('110'), stopLoss: Price.of('90') } }));
+    await v.submit(order('rest', { type: 'Limit', limitPrice: Price.of('50') }));
+    v.onBar(bar(1, 100, 100.5, 99.5, 100));
+    // 'done' and 'entry' filled; the legs of 'entry' and 'rest' work
+    const live = v.liveSnapshot();
+    expect(live.orders.map((o) => `${o.clientOrderId}:${o.status}`)).toEqual(['entry:filled', 'rest:open', 'entry-sl:open', 'entry-tp:open']);
+    expect(dump(live)).toBe(dump(liveVenueStateOracle(v.snapshot())));
+    // cancel one leg: the OCO group closes with it, nothing of the bracket is kept
+    await v.cancel(clientOrderId('entry-tp'));
+    expect(v.liveSnapshot().orders.map((o) => o.clientOrderId)).toEqual(['rest']);
+    await v.cancel(clientOrderId('rest'));
+    expect(v.liveSnapshot().orders).toEqual([]);
+    expect(v.snapshot().orders).toHaveLength(5);
+  });
+
+  it('refuses while it is delivering events (Busy)', async () => {
+    const v = SimulatedVenue.defaults({ instruments: INSTRUMENTS, startingBalances: [Money.of('100000', 'USD')] }).marketFillModel(new ThisCloseMarketFill()).build();
+    let inside: unknown;
+    v.onEvent(() => {
+      try {
+        v.liveSnapshot();
+      } catch (e) {
+        inside = e;
+      }
+    });
+    await v.connect();
+    await v.submit({ clientOrderId: clientOrderId('b1'), symbol: 'AAPL', side: 'Buy', type: 'Market', quantity: Quantity.of('1'), timeInForce: 'GTC', tsInit: 0n });
+    expect(inside).toMatchObject({ code: 'Busy' });
+  });
+});
+
 describe('FaultyVenue snapshot/restore', () => {
   it('under FAULT_PRESETS.chaos, a run cut at a random bar continues byte-identically (events, fault log, reports)', async () => {
     await fc.assert(
