@@ -289,6 +289,46 @@ export class MutableBar implements BarView {
 }
 
 const GROW = 4096;
+/** Numbers a checkpoint keeps per symbol in `symbols.nums`: index, lastClose, markedClose, qtyF, packed indicator slots. */
+const SYMBOL_NUMS = 5;
+
+interface SymbolColumns {
+  readonly names: string[];
+  readonly anchors: bigint[];
+  readonly layouts: string[];
+  readonly nums: Float64Array;
+  readonly packed: Float64Array;
+  readonly sparse: Record<string, unknown>[];
+}
+
+/** Checks the shape of a checkpoint's symbol columns before anything is restored. @throws EngineError InvalidState */
+function readSymbolColumns(v: unknown): SymbolColumns {
+  const bad = (what: string): EngineError => new EngineError('InvalidState', `checkpoint symbols: ${what}`);
+  if (typeof v !== 'object' || v === null) throw bad('missing');
+  const c = v as Record<string, unknown>;
+  const { names, anchors, layouts, nums, packed, sparse } = c;
+  if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) throw bad('names is not a list of strings');
+  const n = names.length;
+  if (!Array.isArray(anchors) || anchors.length !== n || !anchors.every((x) => typeof x === 'bigint')) throw bad(`anchors must be ${n} epoch-ns integers`);
+  if (!Array.isArray(layouts) || layouts.length !== n || !layouts.every((x) => typeof x === 'string')) throw bad(`layouts must be ${n} strings`);
+  if (!(nums instanceof Float64Array) || nums.length !== n * SYMBOL_NUMS) throw bad(`nums must be ${n * SYMBOL_NUMS} float64 slots`);
+  if (!(packed instanceof Float64Array)) throw bad('packed is not a Float64Array');
+  let slots = 0;
+  for (let i = 0; i < n; i++) {
+    const len = nums[i * SYMBOL_NUMS + 4] as number;
+    if (!Number.isSafeInteger(len) || len < 0) throw bad(`${names[i] as string}: packed length ${len} is not a count`);
+    slots += len;
+  }
+  if (slots !== packed.length) throw bad(`the packed lengths add up to ${slots} slots, the array has ${packed.length}`);
+  if (!Array.isArray(sparse)) throw bad('sparse is not a list');
+  let last = -1;
+  for (const e of sparse as unknown[]) {
+    const i = (e as { i?: unknown } | null)?.i;
+    if (typeof i !== 'number' || !Number.isInteger(i) || i <= last || i >= n) throw bad(`sparse entries must name symbols in order, got index ${String(i)}`);
+    last = i;
+  }
+  return { names: names as string[], anchors: anchors as bigint[], layouts: layouts as string[], nums, packed, sparse: sparse as Record<string, unknown>[] };
+}
 
 /**
  * The engine: one bar pipeline for backtest and live. `onBar` is the heartbeat: (1) store the raw
@@ -1166,48 +1206,40 @@ export class Engine {
    * The equity curve is not included (it grows with the run; a later step stores it incrementally).
    */
   snapshot(): Record<string, unknown> {
-    const symbols: Record<string, unknown>[] = [];
+    // columns, not an object per symbol: with 1,000 symbols the per-symbol objects and their walk in the
+    // encoder were most of a checkpoint; the indicators of every symbol pack into one Float64Array
+    const n = this.#symbols.size;
+    const names: string[] = new Array<string>(n);
+    const anchors: bigint[] = new Array<bigint>(n);
+    const layouts: string[] = new Array<string>(n);
+    const nums = new Float64Array(n * SYMBOL_NUMS);
+    let slots = 0;
+    for (const st of this.#symbols.values()) slots += st.indicators.packedLength();
+    const packed = new Float64Array(slots);
+    const sparse: Record<string, unknown>[] = [];
+    let i = 0;
+    let at = 0;
     for (const st of this.#symbols.values()) {
-      const t = st.trade;
-      symbols.push({
-        symbol: st.symbol,
-        index: st.index,
-        lastClose: st.lastClose,
-        markedClose: st.markedClose,
-        qtyF: st.qtyF,
-        nextAnchorNs: st.nextAnchorNs,
-        entryOrder: st.entryOrder ?? null,
-        exitOrder: st.exitOrder ?? null,
-        legs: [...st.legs],
-        pendingExit: st.pendingExit ?? null,
-        escalator: st.escalator === undefined ? null : { reason: st.escalatorReason ?? '', state: st.escalator.snapshot() },
-        trade:
-          t === undefined
-            ? null
-            : {
-                id: t.id,
-                side: t.side,
-                entryQty: t.entryQty.toString(),
-                entryNotional: t.entryNotional.toString(),
-                exitQty: t.exitQty.toString(),
-                exitNotional: t.exitNotional.toString(),
-                fees: t.fees.toString(),
-                entryTimeNs: t.entryTimeNs,
-                exitTimeNs: t.exitTimeNs ?? null,
-                exitReason: t.exitReason ?? null,
-                takeProfitPct: t.takeProfitPct ?? null,
-                stopLossPct: t.stopLossPct ?? null,
-                entryPxF: t.entryPxF,
-                legsRegistered: t.legsRegistered,
-                exitAttempts: t.exitAttempts,
-                entryAttempts: t.entryAttempts,
-              },
-        indicators: st.indicators.snapshot(),
-        strategies: st.slots.map((slot) => ({ enabled: slot.enabled, state: slot.strategy.snapshot?.() ?? null })),
-      });
+      names[i] = st.symbol;
+      anchors[i] = st.nextAnchorNs;
+      layouts[i] = st.indicators.layout;
+      const o = i * SYMBOL_NUMS;
+      nums[o] = st.index;
+      nums[o + 1] = st.lastClose;
+      nums[o + 2] = st.markedClose;
+      nums[o + 3] = st.qtyF;
+      const end = st.indicators.packInto(packed, at);
+      nums[o + 4] = end - at;
+      at = end;
+      const extra = this.#symbolExtras(st);
+      if (extra !== undefined) {
+        extra.i = i;
+        sparse.push(extra);
+      }
+      i++;
     }
     return {
-      version: 1,
+      version: 2,
       bars: this.#bars,
       steps: this.#steps,
       lastStepT: this.#lastStepT,
@@ -1228,7 +1260,68 @@ export class Engine {
       escalated: [...this.#escalated],
       closedTrades: this.#closedTrades.length,
       audit: this.#audit.head(),
-      symbols,
+      symbols: { names, anchors, layouts, nums, packed, sparse },
+    };
+  }
+
+  /**
+   * What a symbol holds beyond its columns (orders, legs, an open trade, an escalator, strategy state,
+   * indicators that do not pack), or undefined when it holds none of it: most symbols, most of the time.
+   */
+  #symbolExtras(st: SymbolState): Record<string, unknown> | undefined {
+    const objects = st.indicators.objectSnapshots();
+    let strategies: { enabled: boolean; state: unknown }[] | undefined;
+    for (let k = 0; k < st.slots.length; k++) {
+      const slot = st.slots[k] as StrategySlot;
+      const state = slot.strategy.snapshot?.() ?? null;
+      if (!slot.enabled || state !== null) {
+        strategies = st.slots.map((x) => ({ enabled: x.enabled, state: x.strategy.snapshot?.() ?? null }));
+        break;
+      }
+    }
+    const t = st.trade;
+    if (
+      objects === undefined &&
+      strategies === undefined &&
+      t === undefined &&
+      st.entryOrder === undefined &&
+      st.exitOrder === undefined &&
+      st.legs.length === 0 &&
+      st.pendingExit === undefined &&
+      st.escalator === undefined
+    ) {
+      return undefined;
+    }
+    return {
+      i: 0,
+      entryOrder: st.entryOrder ?? null,
+      exitOrder: st.exitOrder ?? null,
+      legs: [...st.legs],
+      pendingExit: st.pendingExit ?? null,
+      escalator: st.escalator === undefined ? null : { reason: st.escalatorReason ?? '', state: st.escalator.snapshot() },
+      trade:
+        t === undefined
+          ? null
+          : {
+              id: t.id,
+              side: t.side,
+              entryQty: t.entryQty.toString(),
+              entryNotional: t.entryNotional.toString(),
+              exitQty: t.exitQty.toString(),
+              exitNotional: t.exitNotional.toString(),
+              fees: t.fees.toString(),
+              entryTimeNs: t.entryTimeNs,
+              exitTimeNs: t.exitTimeNs ?? null,
+              exitReason: t.exitReason ?? null,
+              takeProfitPct: t.takeProfitPct ?? null,
+              stopLossPct: t.stopLossPct ?? null,
+              entryPxF: t.entryPxF,
+              legsRegistered: t.legsRegistered,
+              exitAttempts: t.exitAttempts,
+              entryAttempts: t.entryAttempts,
+            },
+      indicatorObjects: objects ?? null,
+      strategies: strategies ?? null,
     };
   }
 
@@ -1241,16 +1334,15 @@ export class Engine {
   restore(state: Record<string, unknown>): void {
     const store = this.#state;
     if (store === undefined) throw new EngineError('InvalidState', 'restore needs the engine state store');
-    if (state.version !== 1) throw new EngineError('InvalidState', `checkpoint engine state version ${String(state.version)} is not 1`);
+    if (state.version !== 2) throw new EngineError('InvalidState', `checkpoint engine state version ${String(state.version)} is not 2`);
     const series = (this.#series ??= new SeriesStore(store.db));
     const num = (k: string): number => {
       const v = state[k];
       if (typeof v !== 'number') throw new EngineError('InvalidState', `checkpoint field ${k} is not a number`);
       return v;
     };
-    const symbols = state.symbols as Record<string, unknown>[] | undefined;
-    if (!Array.isArray(symbols)) throw new EngineError('InvalidState', 'checkpoint has no symbol list');
-    for (const v of symbols) if (!this.#deps.instruments.has(v.symbol as string)) throw new EngineError('InvalidState', `checkpoint symbol ${String(v.symbol)} is not an instrument of this run`);
+    const symbols = readSymbolColumns(state.symbols);
+    for (const name of symbols.names) if (!this.#deps.instruments.has(name)) throw new EngineError('InvalidState', `checkpoint symbol ${name} is not an instrument of this run`);
     const lastStepT = state.lastStepT as bigint;
     const eq = series.equity(lastStepT);
     if (eq.timeNs.length !== num('eqLen')) throw new EngineError('InvalidState', `equity series has ${eq.timeNs.length} points, the checkpoint ${num('eqLen')}`);
@@ -1294,25 +1386,34 @@ export class Engine {
     this.#eqLastT = n > 0 ? (eq.timeNs[n - 1] as bigint) : -1n;
     this.#eqPersisted = Math.max(0, n - 1);
     this.#held.clear();
-    for (const v of symbols) {
-      const sym = v.symbol as string;
+    const extras = new Map<number, Record<string, unknown>>();
+    for (const e of symbols.sparse) extras.set(e.i as number, e);
+    let at = 0;
+    for (let i = 0; i < symbols.names.length; i++) {
+      const sym = symbols.names[i] as string;
       const st = this.#symbolState(sym);
-      st.index = v.index as number;
-      st.lastClose = v.lastClose as number;
-      st.markedClose = v.markedClose as number;
-      st.qtyF = v.qtyF as number;
-      st.nextAnchorNs = v.nextAnchorNs as bigint;
-      st.entryOrder = (v.entryOrder as ClientOrderId | null) ?? undefined;
-      st.exitOrder = (v.exitOrder as ClientOrderId | null) ?? undefined;
+      const o = i * SYMBOL_NUMS;
+      const nums = symbols.nums;
+      st.index = nums[o] as number;
+      st.lastClose = nums[o + 1] as number;
+      st.markedClose = nums[o + 2] as number;
+      st.qtyF = nums[o + 3] as number;
+      st.nextAnchorNs = symbols.anchors[i] as bigint;
+      const len = nums[o + 4] as number;
+      const v = extras.get(i) ?? {};
+      st.entryOrder = (v.entryOrder as ClientOrderId | null | undefined) ?? undefined;
+      st.exitOrder = (v.exitOrder as ClientOrderId | null | undefined) ?? undefined;
       st.legs = [...((v.legs as ClientOrderId[] | undefined) ?? [])];
-      st.pendingExit = (v.pendingExit as string | null) ?? undefined;
+      st.pendingExit = (v.pendingExit as string | null | undefined) ?? undefined;
       const esc = v.escalator as { reason: string; state: EscalationSnapshot } | null | undefined;
+      st.escalator = undefined;
+      st.escalatorReason = undefined;
       if (esc !== null && esc !== undefined) {
         st.escalatorReason = esc.reason;
         st.escalator = EntryEscalator.restore(esc.state, this.#escalatorDeps(st, esc.reason));
       }
-      const t = v.trade as Record<string, unknown> | null;
-      if (t === null) st.trade = undefined;
+      const t = v.trade as Record<string, unknown> | null | undefined;
+      if (t === null || t === undefined) st.trade = undefined;
       else {
         const trade = new OpenTrade(t.id as number, sym, t.side as 'Long' | 'Short');
         trade.entryQty = Decimal.of(t.entryQty as string);
@@ -1331,13 +1432,17 @@ export class Engine {
         trade.entryAttempts = (t.entryAttempts as number | undefined) ?? 0;
         st.trade = trade;
       }
-      st.indicators.restore(v.indicators as Record<string, unknown>);
-      const strategies = v.strategies as { enabled: boolean; state: unknown }[];
-      strategies.forEach((saved, i) => {
-        const slot = st.slots[i];
-        if (slot === undefined) return;
-        slot.enabled = saved.enabled;
-        if (saved.state !== null) slot.strategy.restore?.(saved.state);
+      st.indicators.restore({
+        layout: symbols.layouts[i] as string,
+        packed: symbols.packed.subarray(at, at + len),
+        objects: (v.indicatorObjects as Record<string, unknown> | null | undefined) ?? {},
+      });
+      at += len;
+      const strategies = v.strategies as { enabled: boolean; state: unknown }[] | null | undefined;
+      st.slots.forEach((slot, k) => {
+        const saved = strategies?.[k];
+        slot.enabled = saved?.enabled ?? true;
+        if (saved !== undefined && saved.state !== null) slot.strategy.restore?.(saved.state);
       });
       if (st.qtyF !== 0) this.#held.add(st);
     }

@@ -15,6 +15,7 @@ import { MemoryLogger } from './logger.js';
 import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
 import { StateStore } from './state/store.js';
 import { configHash } from './state/codec.js';
+import { decodeStateBinary, encodeStateBinary } from './state/binary.js';
 import { verifyAuditRows } from '../compliance/verify.js';
 import { readAuditAnchor, readAuditRows } from '../compliance/sqlite-sink.js';
 
@@ -26,9 +27,14 @@ const everyTenthLong: StrategyFactory = {
   name: 'every-tenth',
   description: 'enter on bars 5, 25, 45...; exit on bars 15, 35, 55...',
   params: {},
-  create: () => ({
-    onBar: (bar) => (bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined),
-  }),
+  create: (_params, ctx) => {
+    // held, not read: checkpoints carry their state (packed into the symbol columns)
+    ctx.indicators.sma(5);
+    ctx.indicators.cross(3, 8);
+    return {
+      onBar: (bar) => (bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined),
+    };
+  },
 };
 
 function setup(overrides: Record<string, unknown>, dir: string) {
@@ -57,6 +63,37 @@ describe('state safety', () => {
     dir = mkdtempSync(join(tmpdir(), 'axon-safety-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('restores its snapshot (symbol columns, packed indicators, sparse per-symbol extras) into a fresh engine byte for byte, and refuses damaged columns', () => {
+    const a = setup({ exits: { take_profit_pct: 5, stop_loss_pct: 5, brackets: true } }, mkdtempSync(join(dir, 'snap-a-')));
+    for (let i = 0; i < 27; i++) a.feed(i, 100 + (i % 7) * 0.25);
+    const snap = a.engine.snapshot();
+    const symbols = snap.symbols as { names: string[]; nums: Float64Array; packed: Float64Array; sparse: { i: number; legs: string[] }[] };
+    expect(symbols.names).toEqual(['AAA']);
+    expect(symbols.packed).toBeInstanceOf(Float64Array);
+    // sma(5): length + count, partial, value + 5; cross(3, 8): length + relation + 1 + 3 + 1 + 8
+    expect(symbols.packed.length).toBe(9 + 15);
+    // bar 25 entered and its bracket legs are live: the symbol has extras
+    expect(symbols.sparse.length).toBe(1);
+    expect(symbols.sparse[0]?.legs.length).toBe(2);
+    const bytes = encodeStateBinary(snap);
+    const decoded = decodeStateBinary(bytes) as Record<string, unknown>;
+    const c = setup({ exits: { take_profit_pct: 5, stop_loss_pct: 5, brackets: true } }, mkdtempSync(join(dir, 'snap-c-')));
+    const damaged = { ...decoded, symbols: { ...(decoded.symbols as object), nums: new Float64Array(3) } };
+    expect(() => c.engine.restore(damaged)).toThrow(/checkpoint symbols: nums must be 5 float64 slots/);
+    const cut = { ...decoded, symbols: { ...(decoded.symbols as object), packed: new Float64Array(symbols.packed.length + 2) } };
+    expect(() => c.engine.restore(cut)).toThrow(/packed lengths add up to \d+ slots, the array has/);
+    expect(() => c.engine.restore({ ...decoded, version: 1 })).toThrow(/version 1 is not 2/);
+    a.engine.checkpoint();
+    // equity and trade series come from state.sqlite: a fresh engine on a's store
+    const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', a.config)]]);
+    const venue = buildVenue(a.config, [...instruments.values()]);
+    const fresh = new Engine({ config: a.config, clock: new TestClock(0n), rng: new Rng(1), venue, instruments, strategy: everyTenthLong, calendarFor: calendarOf(a.config, '1m'), logger: new MemoryLogger(), state: a.state });
+    fresh.restore(decodeStateBinary(bytes) as Record<string, unknown>);
+    const again = fresh.snapshot();
+    // the resume audit entry moves the audit head; everything else is the same bytes
+    expect(encodeStateBinary({ ...again, audit: null })).toEqual(encodeStateBinary({ ...snap, audit: null }));
+  });
 
   it('writes every order intent before the venue sees it, audits every transition, checkpoints, and the chain verifies', () => {
     const d = mkdtempSync(join(dir, 'a-'));

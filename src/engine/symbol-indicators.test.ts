@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.js';
-import { Atr, Bollinger, Ema, IndicatorError, Rsi, Slope, Sma, Vwap } from '../indicators/index.js';
+import { Atr, Bollinger, CrossDetector, Ema, IndicatorError, Rsi, Slope, Sma, Vwap } from '../indicators/index.js';
 import { decodeStateBinary, encodeStateBinary } from './state/binary.js';
 import { SymbolIndicators, type SymbolIndicatorsState } from './symbol-indicators.js';
 import type { BarView } from './../strategy/types.js';
@@ -38,8 +38,8 @@ describe('SymbolIndicators snapshot', () => {
       for (let i = 0; i < cut; i++) a.reg.update(feed[i] as BarView, i % 50 === 0);
       const snap = a.reg.snapshot();
       expect(snap.packed).toBeInstanceOf(Float64Array);
-      expect(snap.layout).toBe('sma:30,ema:12,rsi:14,atr:14,slope:20,vwap,bollinger:30:2');
-      expect(Object.keys(snap.objects)).toEqual(['range:10', 'macd:12:26:9', 'cross:5:20']);
+      expect(snap.layout).toBe('sma:30,ema:12,rsi:14,atr:14,slope:20,vwap,bollinger:30:2,cross:5:20');
+      expect(Object.keys(snap.objects)).toEqual(['range:10', 'macd:12:26:9']);
       const b = registry();
       b.reg.restore(decodeStateBinary(encodeStateBinary(snap)) as SymbolIndicatorsState);
       expect(encodeStateBinary(b.reg.snapshot()).equals(encodeStateBinary(snap))).toBe(true);
@@ -57,7 +57,9 @@ describe('SymbolIndicators snapshot', () => {
     for (const bar of feed) a.reg.update(bar, false);
     // the per-key form, from stand-alone indicators fed the same bars
     const sma = new Sma(30), ema = new Ema(12), rsi = new Rsi(14), atr = new Atr(14), slope = new Slope(20), vwap = new Vwap(), boll = new Bollinger(30, 2);
+    const cross = new CrossDetector(5, 20, 6);
     for (const bar of feed) {
+      cross.update(bar.close);
       for (const ind of [sma, ema, rsi, slope, boll]) ind.update(bar.close);
       atr.update(bar.high, bar.low, bar.close);
       vwap.update(bar.high, bar.low, bar.close, bar.volume);
@@ -71,6 +73,7 @@ describe('SymbolIndicators snapshot', () => {
       'slope:20': slope.snapshot(),
       vwap: vwap.snapshot(),
       'bollinger:30:2': boll.snapshot(),
+      'cross:5:20': cross.snapshot(),
       ...snap.objects,
     };
     const fresh = registry();
@@ -95,10 +98,19 @@ describe('SymbolIndicators snapshot', () => {
     const badCount = { ...snap, packed: snap.packed.slice() };
     badCount.packed[1] = 2.5;
     expect(() => b.reg.restore(badCount)).toThrow(/Sma restore: count must be an integer/);
-    // the last packed indicator (bollinger) refuses after the others were restored: they go back
+    // bollinger (the last but the cross, 29 slots: length, relation, 1 + 5 and 1 + 20) refuses after the
+    // earlier ones were restored: they go back
     const lastBad = { ...snap, packed: snap.packed.slice() };
-    lastBad.packed[snap.packed.length - 35] = -1;
+    lastBad.packed[snap.packed.length - 29 - 35] = -1;
     expect(() => b.reg.restore(lastBad)).toThrow(/Bollinger restore: count/);
+    expect(encodeStateBinary(b.reg.snapshot()).equals(before)).toBe(true);
+    // the cross's packed slots are checked before anything changes
+    const badCross = { ...snap, packed: snap.packed.slice() };
+    badCross.packed[snap.packed.length - 28] = 7;
+    expect(() => b.reg.restore(badCross)).toThrow(/CrossDetector unpack: relation slot is damaged/);
+    const badRaw = { ...snap, packed: snap.packed.slice() };
+    badRaw.packed[snap.packed.length - 1] = 0.5;
+    expect(() => b.reg.restore(badRaw)).toThrow(/non-integer raw price 0.5/);
     expect(encodeStateBinary(b.reg.snapshot()).equals(before)).toBe(true);
   });
 });

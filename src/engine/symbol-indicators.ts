@@ -165,7 +165,8 @@ export class SymbolIndicators implements IndicatorRegistry {
   cross(fast: number, slow: number): CrossHandle {
     return this.#get(`cross:${fast}:${slow}`, () => {
       const c = new CrossView(new CrossDetector(fast, slow, this.#precision));
-      this.#track(`cross:${fast}:${slow}`, c.detector);
+      const precision = this.#precision;
+      this.#track(`cross:${fast}:${slow}`, c.detector, (p) => CrossDetector.unpack(p, fast, slow, precision));
       this.#crosses.push(c);
       return c;
     });
@@ -186,21 +187,43 @@ export class SymbolIndicators implements IndicatorRegistry {
     }
   }
 
-  /** State of every indicator for checkpoints: packable ones as float64 slots, the others as snapshots by key. */
-  snapshot(): SymbolIndicatorsState {
+  /** Names of the packed indicators in slot order, comma-separated: equal layouts restore into each other. */
+  get layout(): string {
+    return this.#layout;
+  }
+
+  /** Float64 slots {@link packInto} writes now (each packed indicator's slot count, then its slots). */
+  packedLength(): number {
     const list = this.#packed;
     let n = 0;
     for (let i = 0; i < list.length; i++) n += 1 + (list[i] as Packed).ind.packedLength();
-    const packed = new Float64Array(n);
-    let at = 0;
+    return n;
+  }
+
+  /** Writes the packed indicators' state at `dst[at]` onward without allocating; returns the next offset. */
+  packInto(dst: Float64Array, at: number): number {
+    const list = this.#packed;
     for (let i = 0; i < list.length; i++) {
       const ind = (list[i] as Packed).ind;
-      packed[at] = ind.packedLength();
-      at = ind.pack(packed, at + 1);
+      dst[at] = ind.packedLength();
+      at = ind.pack(dst, at + 1);
     }
+    return at;
+  }
+
+  /** Snapshots of the indicators that do not pack, by key; undefined when every indicator packs. */
+  objectSnapshots(): Record<string, unknown> | undefined {
+    if (this.#objects.length === 0) return undefined;
     const objects: Record<string, unknown> = {};
     for (const [k, ind] of this.#objects) objects[k] = ind.snapshot();
-    return { layout: this.#layout, packed, objects };
+    return objects;
+  }
+
+  /** State of every indicator for checkpoints: packable ones as float64 slots, the others as snapshots by key. */
+  snapshot(): SymbolIndicatorsState {
+    const packed = new Float64Array(this.packedLength());
+    this.packInto(packed, 0);
+    return { layout: this.#layout, packed, objects: this.objectSnapshots() ?? {} };
   }
 
   /**

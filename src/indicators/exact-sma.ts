@@ -1,5 +1,6 @@
 import { checkFinite, checkPeriod, IndicatorError, StateReader } from './errors.js';
 import type { StreamingIndicator } from './types.js';
+import { packRing } from './ring.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
@@ -125,6 +126,35 @@ export class ExactSma implements StreamingIndicator<ExactSmaState> {
     return { kind: 'exact-sma', period: this.period, precision: this.precision, count: this.#count, sum: this.sumRaw.toString(), window };
   }
 
+  /** Float64 slots {@link pack} writes: count, then the window's raw integers oldest first (the sum is their sum). */
+  packedLength(): number {
+    return 1 + Math.min(this.#count, this.period);
+  }
+
+  /** Writes count and window at `dst[at]` onward without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at] = this.#count;
+    return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at + 1);
+  }
+
+  /**
+   * The snapshot of an ExactSma that {@link pack} wrote at `packed[at]`, and the offset after it.
+   * @throws IndicatorError InvalidState when the slots are cut or hold no count
+   */
+  static unpack(packed: Float64Array, at: number, period: number, precision: number): { state: ExactSmaState; next: number } {
+    const count = packed[at];
+    if (count === undefined || !Number.isSafeInteger(count) || count < 0) throw new IndicatorError('InvalidState', `ExactSma unpack: count slot ${at} is damaged`);
+    const len = Math.min(count, period);
+    if (at + 1 + len > packed.length) throw new IndicatorError('InvalidState', `ExactSma unpack: window of ${len} is cut at slot ${packed.length}`);
+    const window = Array.from(packed.subarray(at + 1, at + 1 + len));
+    let sum = 0n;
+    for (const x of window) {
+      if (!Number.isSafeInteger(x)) throw new IndicatorError('InvalidState', `ExactSma unpack: window holds a non-integer raw price ${x}`);
+      sum += BigInt(x);
+    }
+    return { state: { kind: 'exact-sma', period, precision, count, sum: sum.toString(), window }, next: at + 1 + len };
+  }
+
   restore(state: ExactSmaState): void {
     const r = new StateReader('ExactSma', state, 'exact-sma');
     r.same('period', this.period);
@@ -231,6 +261,30 @@ export class CrossDetector {
   /** A plain JSON-serializable copy of the state. */
   snapshot(): CrossDetectorState {
     return { kind: 'cross', fast: this.fast.snapshot(), slow: this.slow.snapshot(), relation: this.#relation };
+  }
+
+  /** Float64 slots {@link pack} writes: the relation (NaN for null), then the fast and the slow average's slots. */
+  packedLength(): number {
+    return 1 + this.fast.packedLength() + this.slow.packedLength();
+  }
+
+  /** Writes the state as float64 slots at `dst[at]` onward without allocating; returns the next offset. */
+  pack(dst: Float64Array, at: number): number {
+    dst[at] = this.#relation ?? Number.NaN;
+    return this.slow.pack(dst, this.fast.pack(dst, at + 1));
+  }
+
+  /**
+   * The snapshot of a CrossDetector that {@link pack} wrote as `packed` (exactly its slots).
+   * @throws IndicatorError InvalidState when the slots are damaged, cut or left over
+   */
+  static unpack(packed: Float64Array, fastPeriod: number, slowPeriod: number, precision: number): CrossDetectorState {
+    const rel = packed[0];
+    if (rel === undefined || !(Number.isNaN(rel) || rel === -1 || rel === 0 || rel === 1)) throw new IndicatorError('InvalidState', 'CrossDetector unpack: relation slot is damaged');
+    const fast = ExactSma.unpack(packed, 1, fastPeriod, precision);
+    const slow = ExactSma.unpack(packed, fast.next, slowPeriod, precision);
+    if (slow.next !== packed.length) throw new IndicatorError('InvalidState', `CrossDetector unpack: ${packed.length - slow.next} slots left over`);
+    return { kind: 'cross', fast: fast.state, slow: slow.state, relation: Number.isNaN(rel) ? null : (rel as -1 | 0 | 1) };
   }
 
   /** Replaces the state with a snapshot. @throws IndicatorError InvalidState */
