@@ -278,7 +278,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         },
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-      checkpointExtras: () => ({ venue: liveVenueState(venue.snapshot()) }),
+      // O(working orders): the same state as liveVenueState(venue.snapshot()), without copying the whole run
+      checkpointExtras: () => ({ venue: venue.liveSnapshot() }),
       // the venue dies with the process and a resume restarts from the last checkpoint: writes between
       // checkpoints go in one transaction
       batchWrites: true,

@@ -75,8 +75,11 @@ export interface StateStoreOptions {
   readonly createdNs?: bigint;
   /**
    * 'full' (default): every commit is synced, durable against power loss; live trading needs it.
-   * 'process': WAL with synchronous = NORMAL, durable against a crash of this process (the OS keeps
-   * what was written) but not against power loss; for backtests, whose venue dies with the process.
+   * 'process': WAL with synchronous = OFF, durable against a crash of this process (the OS keeps what
+   * was written) but not against power loss or an OS crash, after which the store may be refused as
+   * corrupt; for backtests, whose venue dies with the process and which can be run again. NORMAL
+   * would add an fsync at every WAL checkpoint for no gain against a process crash (measured: 2.0 of
+   * ~16 s of a 100-symbol backtest went to COMMIT with NORMAL, 0.45 s with OFF).
    */
   readonly durability?: 'full' | 'process';
 }
@@ -406,7 +409,7 @@ export class StateStore {
       // (measured in bench/suites/checkpoint.ts) while an intent commit stays well under a millisecond
       db.pragma(`page_size = ${STATE_PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
-      db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+      db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.transaction(() => {
         db.pragma(`application_id = ${STATE_APPLICATION_ID}`);
@@ -439,7 +442,7 @@ export class StateStore {
     const created = meta.get('created_ns');
     if (created === undefined || !/^-?\d+$/.test(created)) throw new StateError('CheckpointCorrupt', `${path}: meta created_ns is ${JSON.stringify(created)}`);
     db.pragma('journal_mode = WAL');
-    db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
     db.pragma('foreign_keys = ON');
     return BigInt(created);
   }
