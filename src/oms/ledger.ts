@@ -13,6 +13,8 @@ export interface LedgerFill {
 export interface LedgerRecord {
   readonly owner: string | undefined;
   readonly ownerTag: object | undefined;
+  /** Rank in the portfolio's applied fills (the order applied). */
+  readonly seq: number;
 }
 
 /** Fill ownership by OrderManager (`tag` is the manager's own token, so managers sharing a portfolio stay apart). */
@@ -45,6 +47,12 @@ export interface FillLedgerAccess {
    * order applied, from one pass over the fills.
    */
   snapshot<S>(portfolio: { snapshot(): S }, tag: object): { state: S; owned: { fillIds: string[]; orderIds: string[] } };
+  /**
+   * Portfolio.snapshot() with only `fillIds` (applied fill ids, in the order applied) as its applied
+   * fills, without visiting the others.
+   * @throws OmsError SerializationError when an id is not applied
+   */
+  snapshotWith<S>(portfolio: { snapshot(): S }, fillIds: readonly string[]): S;
 }
 
 /**

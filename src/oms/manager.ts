@@ -101,6 +101,9 @@ interface OrderState {
   /** Largest fill price precision, for printing the average price. */
   pxPrecision: number;
   fillCount: number;
+  /** The ids of the fills it took, in the order applied (the first apart: most orders take one). */
+  firstFill: string | undefined;
+  moreFills: string[] | undefined;
   readonly createdAt: bigint;
   updatedAt: bigint;
 }
@@ -146,7 +149,10 @@ export class OrderManager {
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #historyLimit: number;
-  /** Every order still known (active and retained history): one lookup finds any of them. */
+  /**
+   * Every order still known (active and retained history), for the id-in-use check and finding
+   * terminal orders; active ones are looked up in the (usually small, cache-warm) #active first.
+   */
   #orders = new Map<string, OrderState>();
   /** Non-terminal orders, in submission order. */
   #active = new Map<string, OrderState>();
@@ -154,7 +160,9 @@ export class OrderManager {
   #history: (OrderState | undefined)[] = [];
   #historyHead = 0;
   #historyTotal = 0;
-  #keys = new Set<string>();
+  /** Every idempotency key used, with its rank in first-use order (liveSnapshot keeps that order). */
+  #keys = new Map<string, number>();
+  #keyRank = 0;
   /** This manager's token in its portfolio's fill ledger, which records the order that took each fill id. */
   readonly #tag = {};
 
@@ -193,10 +201,6 @@ export class OrderManager {
 
   #record(order: Order): string {
     const id = this.#newId();
-    if (this.#orders.has(id)) {
-      throw new OmsError('InvalidTransition', `id generator returned an id already in use: ${id}`);
-    }
-    if (order.idempotencyKey !== undefined) this.#keys.add(order.idempotencyKey);
     const now = this.#clock.now();
     const s: OrderState = {
       id,
@@ -211,12 +215,26 @@ export class OrderManager {
       lastFillPrice: undefined,
       pxPrecision: 0,
       fillCount: 0,
+      firstFill: undefined,
+      moreFills: undefined,
       createdAt: now,
       updatedAt: now,
     };
-    this.#orders.set(id, s);
+    // one insert into the big map instead of has + set: an unchanged size means the id was in use
+    const orders = this.#orders;
+    const known = orders.size;
+    orders.set(id, s);
+    if (orders.size === known) this.#idInUse(id);
     this.#active.set(id, s);
+    if (order.idempotencyKey !== undefined) this.#keys.set(order.idempotencyKey, this.#keyRank++);
     return id;
+  }
+
+  /** The id generator returned `id` while it is still known: puts the known order back and refuses. */
+  #idInUse(id: string): never {
+    const old = this.#active.get(id) ?? this.#retained().find((o) => o.id === id);
+    if (old !== undefined) this.#orders.set(id, old);
+    throw new OmsError('InvalidTransition', `id generator returned an id already in use: ${id}`);
   }
 
   /**
@@ -238,7 +256,7 @@ export class OrderManager {
   }
 
   #find(id: string): OrderState {
-    const s = this.#orders.get(id);
+    const s = this.#active.get(id) ?? this.#orders.get(id);
     if (s === undefined) throw new OmsError('OrderNotFound', `order not found: ${id}`);
     return s;
   }
@@ -325,7 +343,7 @@ export class OrderManager {
    *   SerializationError
    */
   addFill(fill: OmsFill): boolean {
-    const s = this.#orders.get(fill.orderId);
+    const s = this.#active.get(fill.orderId) ?? this.#orders.get(fill.orderId);
     if (s === undefined) {
       // an order dropped from a limited history: a fill id it already took is a replay
       if (this.#ownerOf(fillLedger.find(this.portfolio, fill.fillId)) === fill.orderId) return false;
@@ -394,7 +412,8 @@ export class OrderManager {
     s.fqP = fqP;
     s.lastFillPrice = px;
     if (px.precision > s.pxPrecision) s.pxPrecision = px.precision;
-    s.fillCount++;
+    if (s.fillCount++ === 0) s.firstFill = fillId;
+    else (s.moreFills ??= []).push(fillId);
     this.#settle(s, to, undefined);
     return true;
   }
@@ -459,9 +478,63 @@ export class OrderManager {
       active: [...this.#active.values()].map(orderSnapshot),
       history: this.#retained().map(orderSnapshot),
       historyCount: this.#historyTotal,
-      idempotencyKeys: [...this.#keys],
+      idempotencyKeys: [...this.#keys.keys()],
       fillOrders: owned,
     };
+  }
+
+  /**
+   * What a checkpoint needs: snapshot() with only the active orders and the retained history, their
+   * applied fills (portfolio fills and fillOrders) and their idempotency keys; fills and keys of
+   * orders no longer retained are left out. Costs O(active + retained orders + their fills), not
+   * O(every fill of the run). Restoring it forgets the dropped fill ids and keys, so a replay of a
+   * fill older than the retained history is no longer recognised.
+   */
+  liveSnapshot(): OrderManagerState {
+    const live = [...this.#active.values(), ...this.#retained()];
+    const picks: { seq: number; fillId: string; orderId: string }[] = [];
+    const keyRanks: number[] = [];
+    const keyOf = new Map<number, string>();
+    for (const s of live) {
+      if (s.fillCount > 0) {
+        this.#pick(s, s.firstFill, picks);
+        if (s.moreFills !== undefined) for (const f of s.moreFills) this.#pick(s, f, picks);
+      }
+      const key = s.order.idempotencyKey;
+      const rank = key === undefined ? undefined : this.#keys.get(key);
+      if (rank !== undefined && !keyOf.has(rank)) {
+        keyOf.set(rank, key as string);
+        keyRanks.push(rank);
+      }
+    }
+    picks.sort((a, b) => a.seq - b.seq);
+    keyRanks.sort((a, b) => a - b);
+    const n = picks.length;
+    const fillIds = new Array<string>(n);
+    const orderIds = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const p = picks[i] as (typeof picks)[number];
+      fillIds[i] = p.fillId;
+      orderIds[i] = p.orderId;
+    }
+    const active: OrderStateSnapshot[] = [];
+    for (const s of this.#active.values()) active.push(orderSnapshot(s));
+    return {
+      version: 1,
+      portfolio: fillLedger.snapshotWith(this.portfolio, fillIds),
+      active,
+      history: this.#retained().map(orderSnapshot),
+      historyCount: this.#historyTotal,
+      idempotencyKeys: keyRanks.map((r) => keyOf.get(r) as string),
+      fillOrders: { fillIds: fillIds.slice(), orderIds },
+    };
+  }
+
+  /** Adds fill `fillId` of `s` to `picks` when the portfolio's ledger still records it as taken by `s`. */
+  #pick(s: OrderState, fillId: string | undefined, picks: { seq: number; fillId: string; orderId: string }[]): void {
+    if (fillId === undefined) return;
+    const rec = fillLedger.find(this.portfolio, fillId);
+    if (rec !== undefined && rec.ownerTag === this.#tag && rec.owner === s.id) picks.push({ seq: rec.seq, fillId, orderId: s.id });
   }
 
   /**
@@ -475,11 +548,11 @@ export class OrderManager {
     const st = r.obj(state, 'state', MANAGER_KEYS);
     if (st.version !== 1) r.fail('state.version', `unsupported version ${JSON.stringify(st.version)}; expected 1`);
     const portfolio = this.portfolio.checkState(st.portfolio, 'state.portfolio', 'OrderManager restore');
-    const keys = new Set<string>();
+    const keys = new Map<string, number>();
     for (const [i, k] of r.arr(st.idempotencyKeys, 'state.idempotencyKeys').entries()) {
       const key = r.str(k, `state.idempotencyKeys[${i}]`);
       if (keys.has(key)) r.fail(`state.idempotencyKeys[${i}]`, `idempotency key ${JSON.stringify(key)} appears twice`);
-      keys.add(key);
+      keys.set(key, i);
     }
     const active = new Map<string, OrderState>();
     const history = new Map<string, OrderState>();
@@ -523,6 +596,12 @@ export class OrderManager {
     }
     const orders = new Map<string, OrderState>(active);
     for (const [id, o] of history) orders.set(id, o);
+    for (const [f, o] of fillOrder) {
+      const s = orders.get(o);
+      if (s === undefined) continue;
+      if (s.firstFill === undefined) s.firstFill = f;
+      else (s.moreFills ??= []).push(f);
+    }
     this.portfolio.swapIn(portfolio);
     this.#orders = orders;
     this.#active = active;
@@ -530,6 +609,7 @@ export class OrderManager {
     this.#historyHead = 0;
     this.#historyTotal = historyTotal;
     this.#keys = keys;
+    this.#keyRank = keys.size;
     for (const [f, o] of fillOrder) fillLedger.setOwner(this.portfolio, f, this.#tag, o);
   }
 
@@ -684,6 +764,8 @@ function readOrder(r: StateReader, v: unknown, path: string): OrderState {
     lastFillPrice: last === undefined ? undefined : Decimal.fromRaw(last[0], last[1]),
     pxPrecision,
     fillCount,
+    firstFill: undefined,
+    moreFills: undefined,
     createdAt,
     updatedAt,
   };

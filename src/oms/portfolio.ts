@@ -180,6 +180,8 @@ export class Portfolio {
   readonly #instruments = new Map<string, Instrument>();
   /** Applied fills by id; a replay is recognised by equal symbol, quantity, price, fee and fee currency. */
   #fills = new Map<string, FillKey>();
+  /** The next applied fill's sequence number (its rank in #fills' order). */
+  #fillSeq = 0;
   #openCount = 0;
   /** Equity per currency since the last change (risk checks read it many times between changes). */
   readonly #equityCache = new Map<string, Decimal>();
@@ -507,7 +509,7 @@ export class Portfolio {
     this.#setCash(p.quote, p.cqR, p.cqP);
     if (p.feeCurrency !== p.quote) this.#setCash(p.feeCurrency, p.cfR, p.cfP);
     if (p.fillId === undefined) return undefined;
-    const key = fillKey(p.symbol, p.quantity, p.sell, p.price, p.fee, p.feeCurrency);
+    const key = fillKey(p.symbol, p.quantity, p.sell, p.price, p.fee, p.feeCurrency, this.#fillSeq++);
     this.#fills.set(p.fillId, key);
     return key;
   }
@@ -536,6 +538,19 @@ export class Portfolio {
       k.owner = owner;
       k.ownerTag = tag;
       return true;
+    };
+    fillLedger.snapshotWith = <S>(portfolio: { snapshot(): S }, fillIds: readonly string[]) => {
+      const pf = portfolio as unknown as Portfolio;
+      const n = fillIds.length;
+      const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), data: new Array<string>(n) };
+      for (let i = 0; i < n; i++) {
+        const id = fillIds[i] as string;
+        const k = pf.#fills.get(id);
+        if (k === undefined) throw new OmsError('SerializationError', `fill ${id} is not among the applied fills`);
+        fills.ids[i] = id;
+        fills.data[i] = fillText(k);
+      }
+      return pf.#stateWith(fills) as unknown as S;
     };
     fillLedger.snapshot = <S>(portfolio: { snapshot(): S }, tag: object) => {
       const owned = { fillIds: [] as string[], orderIds: [] as string[] };
@@ -767,6 +782,32 @@ export class Portfolio {
 
   /** snapshot(), also collecting the fills `tag`'s manager owns into `owned` in the same pass. */
   #state(tag: object | undefined, owned: { fillIds: string[]; orderIds: string[] } | undefined): PortfolioState {
+    const n = this.#fills.size;
+    const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), data: new Array<string>(n) };
+    let i = 0;
+    let o = 0;
+    if (owned !== undefined) {
+      owned.fillIds = new Array<string>(n);
+      owned.orderIds = new Array<string>(n);
+    }
+    for (const [id, k] of this.#fills) {
+      fills.ids[i] = id;
+      fills.data[i] = fillText(k);
+      i++;
+      if (owned !== undefined && k.ownerTag === tag && k.owner !== undefined) {
+        owned.fillIds[o] = id;
+        owned.orderIds[o++] = k.owner;
+      }
+    }
+    if (owned !== undefined) {
+      owned.fillIds.length = o;
+      owned.orderIds.length = o;
+    }
+    return this.#stateWith(fills);
+  }
+
+  /** The state with `fills` as its applied fills. */
+  #stateWith(fills: AppliedFillsSnapshot): PortfolioState {
     const instruments: [string, string][] = [];
     for (const [key, inst] of this.#instruments) if (key === inst.id.value) instruments.push([key, inst.quoteCurrency]);
     const cash: [string, string][] = [];
@@ -788,28 +829,6 @@ export class Portfolio {
     }
     const aggregates: [string, string, string][] = [];
     for (const [c, a] of this.#aggregates) aggregates.push([c, formatDecimal(a.netR, a.netP), formatDecimal(a.grossR, a.grossP)]);
-    const n = this.#fills.size;
-    const fills: AppliedFillsSnapshot = { ids: new Array<string>(n), data: new Array<string>(n) };
-    let i = 0;
-    let o = 0;
-    if (owned !== undefined) {
-      owned.fillIds = new Array<string>(n);
-      owned.orderIds = new Array<string>(n);
-    }
-    // a fill's text never changes, so checkpoints after the first reuse it
-    for (const [id, k] of this.#fills) {
-      fills.ids[i] = id;
-      fills.data[i] = k.text ??= `${formatDecimal(keyQR(k), k.quantity.precision)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`;
-      i++;
-      if (owned !== undefined && k.ownerTag === tag && k.owner !== undefined) {
-        owned.fillIds[o] = id;
-        owned.orderIds[o++] = k.owner;
-      }
-    }
-    if (owned !== undefined) {
-      owned.fillIds.length = o;
-      owned.orderIds.length = o;
-    }
     return {
       version: 1,
       accountType: this.accountType,
@@ -856,6 +875,7 @@ export class Portfolio {
     this.#positions = b.positions;
     this.#aggregates = b.aggregates;
     this.#fills = b.fills;
+    this.#fillSeq = b.fills.size;
     this.#openCount = b.openCount;
     this.#equityCache.clear();
   }
@@ -983,7 +1003,7 @@ export class Portfolio {
       if (pR <= 0n) r.fail(dp, `a fill price must be positive, got ${formatDecimal(pR, pP)}`);
       const [feeR, feeP] = r.dec(parts[2], `${dp} fee`);
       const feeCurrency = stateCurrency(r, parts[3], `${dp} feeCurrency`);
-      const key = fillKey(symbol, Decimal.fromRaw(qR, qP), false, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency);
+      const key = fillKey(symbol, Decimal.fromRaw(qR, qP), false, Decimal.fromRaw(pR, pP), Decimal.fromRaw(feeR, feeP), feeCurrency, i);
       key.text = text;
       fills.set(id, key);
     }
@@ -1110,6 +1130,8 @@ interface FillKey {
   readonly feeCurrency: string;
   /** The snapshot text, built on the first snapshot. */
   text: string | undefined;
+  /** Rank in the portfolio's applied fills (the order applied). */
+  readonly seq: number;
   /** The order that took this fill, and the token of its OrderManager (see ledger.ts). */
   owner: string | undefined;
   ownerTag: object | undefined;
@@ -1117,8 +1139,13 @@ interface FillKey {
 
 // an object literal, not a class instance: V8 can then allocate these long-lived records straight in
 // the old generation (allocation-site pretenuring) instead of copying each one through the young one
-function fillKey(symbol: string, quantity: DecimalValue, sell: boolean, price: Decimal, fee: Decimal, feeCurrency: string): FillKey {
-  return { symbol, quantity, sell, price, fee, feeCurrency, text: undefined, owner: undefined, ownerTag: undefined };
+function fillKey(symbol: string, quantity: DecimalValue, sell: boolean, price: Decimal, fee: Decimal, feeCurrency: string, seq: number): FillKey {
+  return { symbol, quantity, sell, price, fee, feeCurrency, text: undefined, seq, owner: undefined, ownerTag: undefined };
+}
+
+/** An applied fill's snapshot text; it never changes, so checkpoints after the first reuse it. */
+function fillText(k: FillKey): string {
+  return (k.text ??= `${formatDecimal(keyQR(k), k.quantity.precision)} ${k.price.toString()} ${k.fee.toString()} ${k.feeCurrency} ${k.symbol}`);
 }
 
 /** Signed quantity raw of an applied fill. */

@@ -399,3 +399,173 @@ describe('restore refuses a malformed state with RecoveryFailed and changes noth
     expect(q.cash).toEqual({ USD: '37.40' });
   });
 });
+
+/** A copy of the engine's liveOmsState (src/engine/engine.ts), the specification liveSnapshot() must match. */
+function liveOmsStateSpec(state: OrderManagerState): OrderManagerState {
+  const orders = new Set<string>();
+  for (const o of state.active) orders.add(o.id);
+  for (const o of state.history) orders.add(o.id);
+  const fo = state.fillOrders;
+  const keepFillIds: string[] = [];
+  const keepOrderIds: string[] = [];
+  const fillIds = new Set<string>();
+  for (let i = 0; i < fo.orderIds.length; i++) {
+    const id = fo.orderIds[i] as string;
+    if (!orders.has(id)) continue;
+    const f = fo.fillIds[i] as string;
+    keepFillIds.push(f);
+    keepOrderIds.push(id);
+    fillIds.add(f);
+  }
+  const pf = state.portfolio.fills;
+  const fills = { ids: [] as string[], data: [] as string[] };
+  if (fillIds.size > 0) {
+    for (let i = 0; i < pf.ids.length; i++) {
+      const id = pf.ids[i] as string;
+      if (!fillIds.has(id)) continue;
+      fills.ids.push(id);
+      fills.data.push(pf.data[i] as string);
+    }
+  }
+  const keys = new Set<string>();
+  for (const o of state.active) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  for (const o of state.history) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  return {
+    ...state,
+    portfolio: { ...state.portfolio, fills },
+    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
+    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
+  };
+}
+
+/** JSON with bigints as strings: key order and every value count. */
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+}
+
+const liveSetupArb = fc.record({ accountType: fc.constantFrom<AccountType>('cash', 'margin'), historyLimit: fc.constantFrom(undefined, 0, 1, 3, 256) });
+
+describe('OrderManager liveSnapshot', () => {
+  it('equals the engine liveOmsState of snapshot() at every step, byte for byte, with small and large history limits', () => {
+    let compared = 0;
+    let withDroppedFills = 0;
+    let withDroppedKeys = 0;
+    fc.assert(
+      fc.property(liveSetupArb, fc.array(cmdArb, { minLength: 20, maxLength: 80 }), (setup, cmds) => {
+        const clock = new TestClock(1_000_000n);
+        const d = new Driver(build(setup, clock, counter()), clock);
+        fund(d.m);
+        for (const c of cmds) {
+          d.step(c);
+          const full = d.m.snapshot();
+          const want = liveOmsStateSpec(full);
+          const got = d.m.liveSnapshot();
+          expect(json(got)).toBe(json(want));
+          expect(encodeState(got)).toBe(encodeState(want));
+          compared++;
+          if (want.portfolio.fills.ids.length < full.portfolio.fills.ids.length) withDroppedFills++;
+          if (want.idempotencyKeys.length < full.idempotencyKeys.length) withDroppedKeys++;
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // the comparison must have covered states where liveSnapshot leaves fills out
+    expect(withDroppedFills).toBeGreaterThan(compared / 10);
+    expect(withDroppedKeys).toBeGreaterThan(compared / 20);
+  });
+
+  it('restored into a fresh manager, continues exactly as the engine checkpoint (and, with unlimited history, as the uninterrupted run)', () => {
+    fc.assert(
+      fc.property(liveSetupArb, fc.array(cmdArb, { minLength: 10, maxLength: 80 }), fc.nat(), (setup, cmds, cut) => {
+        const k = cut % (cmds.length + 1);
+        const clockA = new TestClock(1_000_000n);
+        const a = new Driver(build(setup, clockA, counter()), clockA);
+        fund(a.m);
+        for (const c of cmds) a.step(c);
+
+        const clockB = new TestClock(1_000_000n);
+        let issued = 0;
+        const idsB = (): string => `o${issued++}`;
+        const b = new Driver(build(setup, clockB, idsB), clockB);
+        fund(b.m);
+        for (const c of cmds.slice(0, k)) b.step(c);
+        const live = encodeState(b.m.liveSnapshot());
+        const spec = encodeState(liveOmsStateSpec(b.m.snapshot()));
+        expect(live).toBe(spec);
+
+        // c restores the engine's checkpoint, b restores liveSnapshot(); both continue with the same ids
+        const clockC = new TestClock(clockB.now());
+        let issuedC = issued;
+        const c = new Driver(build(setup, clockC, () => `o${issuedC++}`), clockC);
+        c.ids.push(...b.ids);
+        c.fills.push(...b.fills);
+        c.m.restore(decodeState(spec) as OrderManagerState);
+        const restored = build(setup, clockB, idsB);
+        restored.restore(decodeState(live) as OrderManagerState);
+        b.m = restored;
+        expect(encodeState(b.m.liveSnapshot())).toBe(live);
+        expect(b.observe()).toBe(c.observe());
+        const logFrom = b.log.length;
+        for (const cmd of cmds.slice(k)) {
+          b.step(cmd);
+          c.step(cmd);
+          expect(encodeState(b.m.liveSnapshot())).toBe(encodeState(liveOmsStateSpec(b.m.snapshot())));
+        }
+        expect(b.log.slice(logFrom)).toEqual(c.log);
+        expect(b.observe()).toBe(c.observe());
+        expect(encodeState(b.m.snapshot())).toBe(encodeState(c.m.snapshot()));
+        if (setup.historyLimit === undefined) {
+          // nothing was dropped, so the checkpoint loses nothing: the continuation is the uninterrupted run's
+          expect(b.log.slice(logFrom)).toEqual(a.log.slice(logFrom));
+          expect(b.m.snapshotBalance()).toEqual(a.m.snapshotBalance());
+          expect(encodeState(b.m.liveSnapshot())).toBe(encodeState(a.m.liveSnapshot()));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds only the retained orders\' fills and keys of a long run', () => {
+    const clock = new TestClock(0n);
+    const m = build({ accountType: 'margin', historyLimit: 3 }, clock, counter());
+    m.deposit('USDT', '100000');
+    for (let i = 0; i < 2000; i++) {
+      const id = m.submit(limitOrder('BTC-USDT', i % 2 === 0 ? 'Buy' : 'Sell', '1', '10', `key${i}`));
+      // every third order fills at once, the others in two halves; o1997 keeps its second half open
+      m.addFill({ orderId: id, fillId: `a${i}`, price: '10', quantity: i % 3 === 0 ? '1' : '0.5' });
+      if (i % 3 !== 0 && i !== 1997) m.addFill({ orderId: id, fillId: `b${i}`, price: '10.5', quantity: '0.5' });
+    }
+    const s = m.liveSnapshot();
+    expect(s.active.map((o) => o.id)).toEqual(['o1997']);
+    expect(s.history.map((o) => o.id)).toEqual(['o1996', 'o1998', 'o1999']);
+    expect(s.fillOrders).toEqual({ fillIds: ['a1996', 'b1996', 'a1997', 'a1998', 'a1999', 'b1999'], orderIds: ['o1996', 'o1996', 'o1997', 'o1998', 'o1999', 'o1999'] });
+    expect(s.portfolio.fills.ids).toEqual(s.fillOrders.fillIds);
+    expect(s.portfolio.fills.data[1]).toBe('0.5 10.5 0 USDT BTC-USDT');
+    expect(s.portfolio.fills.data[5]).toBe('-0.5 10.5 0 USDT BTC-USDT');
+    expect(s.idempotencyKeys).toEqual(['key1996', 'key1997', 'key1998', 'key1999']);
+    expect(s.historyCount).toBe(1999);
+    expect(m.snapshot().portfolio.fills.ids).toHaveLength(2000 + 1332);
+  });
+});
+
+describe('an id generator that repeats an id', () => {
+  it('is refused with InvalidTransition and leaves the order holding that id (active or in history) untouched', () => {
+    const clock = new TestClock(0n);
+    const seq = ['x', 'y', 'x', 'y', 'z'];
+    const m = new OrderManager({ clock, idGenerator: () => seq.shift() ?? 'none', portfolio: { accountType: 'margin' } });
+    m.deposit('USDT', '100');
+    expect(m.submit(limitOrder('BTC-USDT', 'Buy', '1', '10', 'k1'))).toBe('x');
+    expect(m.submit(limitOrder('BTC-USDT', 'Buy', '2', '10'))).toBe('y');
+    m.addFill({ orderId: 'y', fillId: 'fy', price: '10', quantity: '2' });
+    const before = encodeState(m.snapshot());
+    expect(() => m.submit(limitOrder('ETH-USDT', 'Sell', '5', '1', 'k2'))).toThrowError('[InvalidTransition] id generator returned an id already in use: x');
+    expect(() => m.submit(limitOrder('ETH-USDT', 'Sell', '5', '1', 'k3'))).toThrowError('[InvalidTransition] id generator returned an id already in use: y');
+    expect(encodeState(m.snapshot())).toBe(before);
+    expect(m.getOrder('x')?.order.symbol).toBe('BTC-USDT');
+    expect(m.getOrder('y')?.status.kind).toBe('Filled');
+    expect(m.activeCount()).toBe(1);
+    // the refused orders' keys stay free
+    expect(m.submit(limitOrder('ETH-USDT', 'Sell', '5', '1', 'k2'))).toBe('z');
+    expect(m.cancel('x').kind).toBe('Cancelled');
+  });
+});
