@@ -6,7 +6,7 @@ import { Money } from '../core/money.js';
 import type { Rng } from '../core/rng.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderRequest, Side, VenueEvent } from '../model/order.js';
-import { OrderManager, type OrderManagerState } from '../oms/manager.js';
+import { OrderManager } from '../oms/manager.js';
 import { limitOrder, marketOrder, notionalOrder, type Order } from '../oms/order.js';
 import { makeOrderStatus } from '../oms/status.js';
 import { DefaultRiskEngine } from '../risk/engine.js';
@@ -229,50 +229,6 @@ class SymbolState {
     this.calendar = calendar;
     this.indicators = new SymbolIndicators(Math.max(6, instrument.pricePrecision));
   }
-}
-
-/**
- * The OMS state a checkpoint needs: active orders and the retained history with their fills and keys;
- * memory of older fills and idempotency keys is dropped so a checkpoint does not grow with the run (the
- * engine's ids are never reused, and state.sqlite keeps every fill). A duplicate of a fill older than the
- * retained history would not be caught after a resume: venues repeat fills within seconds, not hours.
- */
-function liveOmsState(state: OrderManagerState): OrderManagerState {
-  // plain loops: the fill arrays hold every fill of the run, scanned at every checkpoint
-  const orders = new Set<string>();
-  for (const o of state.active) orders.add(o.id);
-  for (const o of state.history) orders.add(o.id);
-  const fo = state.fillOrders;
-  const keepFillIds: string[] = [];
-  const keepOrderIds: string[] = [];
-  const fillIds = new Set<string>();
-  for (let i = 0; i < fo.orderIds.length; i++) {
-    const id = fo.orderIds[i] as string;
-    if (!orders.has(id)) continue;
-    const f = fo.fillIds[i] as string;
-    keepFillIds.push(f);
-    keepOrderIds.push(id);
-    fillIds.add(f);
-  }
-  const pf = state.portfolio.fills;
-  const fills = { ids: [] as string[], data: [] as string[] };
-  if (fillIds.size > 0) {
-    for (let i = 0; i < pf.ids.length; i++) {
-      const id = pf.ids[i] as string;
-      if (!fillIds.has(id)) continue;
-      fills.ids.push(id);
-      fills.data.push(pf.data[i] as string);
-    }
-  }
-  const keys = new Set<string>();
-  for (const o of state.active) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  for (const o of state.history) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  return {
-    ...state,
-    portfolio: { ...state.portfolio, fills },
-    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
-    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
-  };
 }
 
 /** A mutable BarView the drivers fill in place (no allocation per bar). */
@@ -1254,7 +1210,11 @@ export class Engine {
       halted: this.#halted ?? null,
       killSwitch: this.#kill.snapshot(),
       cooldowns: this.#cooldowns.snapshot(),
-      oms: liveOmsState(this.oms.snapshot()),
+      // active orders and the retained history with their fills and keys, in O(live state): memory of older
+      // fills and idempotency keys is dropped so a checkpoint does not grow with the run (the engine's ids
+      // are never reused, and state.sqlite keeps every fill); a duplicate of a fill older than the
+      // retained history is not caught after a resume: venues repeat fills within seconds, not hours
+      oms: this.oms.liveSnapshot(),
       working: [...this.#working.values()].map((w) => ({ ...w })),
       orderStates: this.#tracker.snapshot(),
       escalated: [...this.#escalated],
