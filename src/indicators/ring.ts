@@ -5,10 +5,10 @@
 export function packRing(ring: Float64Array, pos: number, count: number, period: number, dst: Float64Array, at: number): number {
   const len = Math.min(count, period);
   const start = len === period ? pos : 0;
-  if (start === 0) dst.set(ring.subarray(0, len), at);
-  else {
-    dst.set(ring.subarray(start), at);
-    dst.set(ring.subarray(0, start), at + period - start);
-  }
+  // element loops, not subarray + set: a subarray is a new typed-array object, and for the windows of a
+  // few dozen slots indicators have, its allocation cost more than the copy (~7% of a checkpoint)
+  let o = at;
+  for (let i = start; i < len; i++) dst[o++] = ring[i] as number;
+  for (let i = 0; i < start; i++) dst[o++] = ring[i] as number;
   return at + len;
 }
