@@ -29,7 +29,7 @@ function order(id: string, s: number, extra: Partial<OrderRequest>): OrderReques
 }
 
 /** A venue after FINISHED filled or canceled orders, with WORKING orders working: half plain limits, half bracket legs (their entries filled, kept as links). */
-async function busyVenue(): Promise<{ venue: SimulatedVenue; kept: number; total: number }> {
+export async function busyVenue(): Promise<{ venue: SimulatedVenue; kept: number; total: number }> {
   const instruments = Array.from({ length: SYMBOLS }, (_, s) => usEquity(`S${s}`));
   const venue = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of('1000000000', 'USD')] }).accountType('margin').build();
   await venue.connect();

@@ -1,4 +1,7 @@
-// simulated venue: onBar cost with no working orders (vs an empty loop over the same bars) and with 100 working limits
+// simulated venue: onBar cost with no working orders (vs an empty loop over the same bars) and with 100 working
+// limits; the per-order path submit -> match -> fill events (market orders, bracket round trips) against
+// nodejs-order-book resting a limit and filling it with a market order, interleaved in the same run
+import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
 import { pair, throughput, type BenchResult, type BenchSuite } from '../harness.js';
 import { Price, Quantity } from '../../src/core/decimal.js';
 import { clientOrderId } from '../../src/core/ids.js';
@@ -6,7 +9,8 @@ import { Money } from '../../src/core/money.js';
 import { Rng } from '../../src/core/rng.js';
 import { makeBar, type Bar } from '../../src/model/bar.js';
 import { usEquity } from '../../src/model/instrument.js';
-import { SimulatedVenue } from '../../src/venues/simulated/index.js';
+import type { OrderRequest, VenueEvent } from '../../src/model/order.js';
+import { PerShareCommission, SimulatedVenue } from '../../src/venues/simulated/index.js';
 
 const SYMBOLS = 100;
 const BARS = 1_000_000;
@@ -34,6 +38,83 @@ function makeBars(count: number, symbols: number): Bar[] {
 function venue(symbols: number): SimulatedVenue {
   const instruments = Array.from({ length: symbols }, (_, s) => usEquity(`S${s}`));
   return SimulatedVenue.defaults({ instruments, startingBalances: [Money.of('1000000000', 'USD')] }).accountType('margin').build();
+}
+
+const ORDER_SYMBOLS = 100;
+const ROUNDS = 500;
+
+/** One bar per symbol per round, each opening at 100 and trading 99.5..100.5 (a bracket's take-profit at 100.30 fills on it). */
+function orderBars(rounds: number, symbols: number): Bar[][] {
+  const out: Bar[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const openTimeNs = BigInt(r + 1) * MIN;
+    const row: Bar[] = [];
+    for (let s = 0; s < symbols; s++) {
+      row.push(Object.freeze({ symbol: `S${s}`, timeframe: '1m', openTimeNs, closeTimeNs: openTimeNs + MIN, open: 100, high: 100.5, low: 99.5, close: 100, volume: 1000 }));
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+function orderRequests(rounds: number, symbols: number, bracket: boolean): OrderRequest[][] {
+  const out: OrderRequest[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const row: OrderRequest[] = [];
+    for (let s = 0; s < symbols; s++) {
+      // a cash account: buy, then sell the same quantity on the next round
+      const side = bracket || r % 2 === 0 ? 'Buy' : 'Sell';
+      row.push({
+        clientOrderId: clientOrderId(`o${r}-${s}`),
+        symbol: `S${s}`,
+        side,
+        type: 'Market',
+        quantity: Quantity.of(String(1 + ((Math.floor(r / 2) * 7 + s) % 9))),
+        timeInForce: 'GTC',
+        tsInit: 0n,
+        ...(bracket ? { bracket: { takeProfit: Price.of('100.30'), stopLoss: Price.of('98.00') } } : {}),
+      });
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** Submits each round's orders, then shows the round's bars (orders fill at the next open); returns the events seen. */
+function runOrders(requests: OrderRequest[][], bars: Bar[][]): number {
+  // the engine's default venue: a cash account with per-share commission (0.005, minimum 1)
+  const instruments = Array.from({ length: ORDER_SYMBOLS }, (_, s) => usEquity(`S${s}`));
+  const v = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of('1000000000', 'USD')] })
+    .commissionModel(new PerShareCommission('0.005', '1'))
+    .build();
+  let events = 0;
+  v.onEvent((e: VenueEvent) => {
+    if (e.kind !== 'rejected') events++;
+    else throw new Error(`bench order rejected: ${e.reason}`);
+  });
+  void v.connect();
+  const setup = bars[0] as Bar[];
+  for (const b of setup) v.onBar({ ...b, openTimeNs: 0n, closeTimeNs: MIN });
+  for (let r = 0; r < requests.length; r++) {
+    const row = requests[r] as OrderRequest[];
+    for (let s = 0; s < row.length; s++) void v.submit(row[s] as OrderRequest);
+    const bs = bars[r] as Bar[];
+    for (let s = 0; s < bs.length; s++) v.onBar(bs[s] as Bar);
+  }
+  return events;
+}
+
+/** The peer: per order, a resting limit and a market order that fills it (nodejs-order-book 10). */
+function runPeerBook(orders: number): number {
+  const book = new PeerBook();
+  let fills = 0;
+  for (let i = 0; i < orders; i++) {
+    const buy = i % 2 === 0;
+    book.limit({ id: `p${i}`, side: buy ? PeerSide.SELL : PeerSide.BUY, size: 1 + (i % 9), price: 100 });
+    const r = book.market({ side: buy ? PeerSide.BUY : PeerSide.SELL, size: 1 + (i % 9) });
+    fills += r.done.length;
+  }
+  return fills;
 }
 
 const suite: BenchSuite = {
@@ -104,6 +185,38 @@ const suite: BenchSuite = {
       runs: 5,
       note: `${one.length - 1} bars; x100 = order checks/s ${(working.median * 100).toExponential(2)}`,
     });
+
+    // the per-order path: submit (validate, cash check, accept) -> next bar match -> fill events
+    const obars = orderBars(ROUNDS, ORDER_SYMBOLS);
+    const orders = ROUNDS * ORDER_SYMBOLS;
+    for (const bracket of [false, true]) {
+      const reqs = orderRequests(ROUNDS, ORDER_SYMBOLS, bracket);
+      let events = 0;
+      let fills = 0;
+      const r = pair(
+        () => {
+          events = runOrders(reqs, obars);
+        },
+        () => {
+          fills = runPeerBook(orders);
+        },
+        orders,
+        9,
+        2,
+      );
+      const perOrder = bracket ? 6 : 2;
+      if (events !== orders * perOrder || fills !== orders) throw new Error(`bench: ${events} events, ${fills} peer fills for ${orders} orders`);
+      results.push({
+        name: bracket ? 'bracket round trip: entry fill, legs, take-profit fill, OCO cancel' : 'market order: submit, accept, fill at next open',
+        unit: 'orders/s',
+        median: r.subject,
+        runs: 9,
+        peer: 'nodejs-order-book: rest a limit, fill it with a market order',
+        peerMedian: r.peer,
+        ratio: r.ratio,
+        note: `${orders} orders over ${ORDER_SYMBOLS} symbols, ${perOrder} events each, cash account, per-share commission`,
+      });
+    }
     return results;
   },
 };

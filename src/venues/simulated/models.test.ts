@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Quantity } from '../../core/decimal.js';
+import { priceFromFloat, Quantity } from '../../core/decimal.js';
 import { Money } from '../../core/money.js';
 import { Rng } from '../../core/rng.js';
 import { makeBar } from '../../model/bar.js';
@@ -19,6 +19,7 @@ import {
   NoCommission,
   NoSlippage,
   PerShareCommission,
+  rawFromFloat,
   ShareOfBarVolume,
   stopTriggerPrice,
   ThisCloseMarketFill,
@@ -42,6 +43,59 @@ describe('bar prices', () => {
     expect(barPrices(bar(0.1, 0.3, 0.1, 0.3), 4)).toEqual({ open: 1000n, high: 3000n, low: 1000n, close: 3000n });
   });
 });
+
+describe('rawFromFloat', () => {
+  const slow = (x: number, p: number): bigint => priceFromFloat(x, p).raw;
+  // a value, or the error code: both paths must throw alike too (e.g. a double beyond the 30 supported digits)
+  const outcome = (f: () => bigint): bigint | string => {
+    try {
+      return f();
+    } catch (e) {
+      return (e as { code: string }).code;
+    }
+  };
+
+  it('equals priceFromFloat(x, p).raw for decimals on the grid, near it, and any double (property)', () => {
+    // prices with at most p digits (the fast path), the same nudged by a few ulps or a fraction of a tick
+    // (off the grid: the string path rounds half-even), and arbitrary doubles including huge and tiny ones
+    const onGrid = fc.tuple(fc.integer({ min: 0, max: 18 }), fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n })).map(([p, k]) => ({ x: Number(k) / 10 ** p, p }));
+    const nudged = fc
+      .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: -4, max: 4 }), fc.constantFrom(0, 0.5, 0.49999, 0.50001, 0.25))
+      .map(([p, k, ulps, half]) => {
+        let x = (k + half) / 10 ** p;
+        for (let i = 0; i < Math.abs(ulps); i++) x = ulps > 0 ? nextUp(x) : -nextUp(-x);
+        return { x, p };
+      });
+    const any = fc.tuple(fc.integer({ min: 0, max: 16 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 })).map(([p, x]) => ({ x, p }));
+    fc.assert(
+      fc.property(fc.oneof(onGrid, nudged, any), ({ x, p }) => {
+        expect(outcome(() => rawFromFloat(x, p))).toBe(outcome(() => slow(x, p)));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('agrees at the edges: zero, negative zero, the fast-path limit, and refuses what priceFromFloat refuses', () => {
+    for (const x of [0, -0, 2 ** 46 / 100, 2 ** 46 / 100 + 0.01, 70368744177.63, 70368744177.65, 1e15, 0.005, 1.005, 2.675, 1e-7]) {
+      for (const p of [0, 2, 4, 8]) expect(rawFromFloat(x, p), `${x} at ${p}`).toBe(slow(x, p));
+    }
+    for (const x of [5e-324, -5e-324, 1e-31]) {
+      expect(outcome(() => rawFromFloat(x, 2))).toBe(outcome(() => slow(x, 2)));
+    }
+    for (const x of [Number.NaN, Infinity, -Infinity]) expect(() => rawFromFloat(x, 2)).toThrow(expect.objectContaining({ code: 'InvalidDecimal' }));
+  });
+});
+
+/** The next double above x. */
+function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  buf.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return buf.getFloat64(0);
+}
 
 describe('market fill models', () => {
   const b = bar(100, 101, 99, 100.5);

@@ -18,11 +18,30 @@ export interface BarPrices {
 /** Converts a bar's float prices to raw integers at `precision` (half-even, via the shortest decimal string). */
 export function barPrices(bar: Bar, precision: number): BarPrices {
   return {
-    open: priceFromFloat(bar.open, precision).raw,
-    high: priceFromFloat(bar.high, precision).raw,
-    low: priceFromFloat(bar.low, precision).raw,
-    close: priceFromFloat(bar.close, precision).raw,
+    open: rawFromFloat(bar.open, precision),
+    high: rawFromFloat(bar.high, precision),
+    low: rawFromFloat(bar.low, precision),
+    close: rawFromFloat(bar.close, precision),
   };
+}
+
+const FLOAT_POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+const FAST_LIMIT = 2 ** 46;
+
+/**
+ * `priceFromFloat(value, precision).raw`, without the string round trip when `value` is a decimal of at
+ * most `precision` fraction digits (a bar price on its tick).
+ * @throws CoreError InvalidDecimal for a non-finite value
+ */
+export function rawFromFloat(value: number, precision: number): bigint {
+  // k / 10^p === value means the decimal k·10^-p reads back as value; below 2^46 the rounding interval of
+  // value is narrower than 10^-(p+1), so that decimal is also value's shortest string: both paths agree
+  const scale = FLOAT_POW10[precision];
+  if (scale !== undefined) {
+    const k = Math.round(value * scale);
+    if (k < FAST_LIMIT && k > -FAST_LIMIT && k / scale === value) return BigInt(k);
+  }
+  return priceFromFloat(value, precision).raw;
 }
 
 /** Where market orders fill: the next bar's open or the current bar's close. */
@@ -200,8 +219,20 @@ export interface CommissionModel {
 export class NoCommission implements CommissionModel {
   readonly name = 'none';
   orderTotal(fills: OrderFills): Money {
-    return Money.zero(fills.instrument.quoteCurrency);
+    return zeroMoney(fills.instrument.quoteCurrency);
   }
+}
+
+const ZEROS = new Map<string, Money>();
+
+/** Money.zero(currency), one shared immutable value per currency (the hot paths make many). */
+export function zeroMoney(currency: string): Money {
+  let z = ZEROS.get(currency);
+  if (z === undefined) {
+    z = Money.zero(currency);
+    ZEROS.set(currency, z);
+  }
+  return z;
 }
 
 /** A fee per unit filled (quote currency), with an optional minimum per order (IBKR's fixed plan). */

@@ -26,6 +26,7 @@ import {
   NoSlippage,
   rawAt,
   stopTriggerPrice,
+  zeroMoney,
   ThroughLimitFill,
   UnlimitedVolume,
   ZeroLatency,
@@ -117,6 +118,10 @@ interface SimOrder {
   tsLast: bigint;
   /** A notional order's budget (quote currency): its quantity is set at the first fill, floor(budget / price) to the lot. */
   readonly budget: Money | undefined;
+  /** Cash a working buy reserves (cash accounts), cached for the open quantity and reference price it was computed at. */
+  cost: Money | undefined;
+  costLeft: bigint;
+  costRef: bigint;
 }
 
 function emptyBook(inst: Instrument): Book {
@@ -295,6 +300,8 @@ function configState(config: SimulatedVenueConfig): SimulatedVenueConfigState {
 }
 
 const AVG_EXTRA = 4;
+// one settled promise for every call that completes synchronously (awaiting it is the same as awaiting a fresh one)
+const DONE: Promise<void> = Promise.resolve();
 const OPEN: ReadonlySet<Status> = new Set<Status>(['pending', 'open', 'partially-filled']);
 
 function utcDay(tsNs: bigint): string {
@@ -342,6 +349,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   readonly #cashAccount: boolean;
   readonly #fractional: boolean;
   #config: SimulatedVenueConfigState | undefined;
+  readonly #sum: RawSum = { raw: 0n, precision: 0 };
 
   /** Builds the venue from a complete configuration; prefer `SimulatedVenueBuilder` or `SimulatedVenue.defaults`. @throws SimulatedVenueError InvalidConfig */
   constructor(config: SimulatedVenueConfig) {
@@ -407,12 +415,12 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   connect(): Promise<void> {
     this.#connected = true;
-    return Promise.resolve();
+    return DONE;
   }
 
   disconnect(): Promise<void> {
     this.#connected = false;
-    return Promise.resolve();
+    return DONE;
   }
 
   onEvent(handler: VenueEventHandler): () => void {
@@ -446,21 +454,21 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (!this.#connected) return Promise.reject(notConnected('submit'));
     this.#submit(order);
     this.#outbox.flush();
-    return Promise.resolve();
+    return DONE;
   }
 
   modify(request: ModifyRequest): Promise<void> {
     if (!this.#connected) return Promise.reject(notConnected('modify'));
     this.#modify(request);
     this.#outbox.flush();
-    return Promise.resolve();
+    return DONE;
   }
 
   cancel(clientOrderId: ClientOrderId): Promise<void> {
     if (!this.#connected) return Promise.reject(notConnected('cancel'));
     this.#cancel(clientOrderId);
     this.#outbox.flush();
-    return Promise.resolve();
+    return DONE;
   }
 
   orderReports(options?: { includeClosed?: boolean }): Promise<OrderReport[]> {
@@ -819,6 +827,9 @@ export class SimulatedVenue implements BarDrivenVenue {
       day: f('day').optString(r.day),
       tsLast: f('tsLast').bigint(r.tsLast),
       budget: f('budget').optMoney(r.budget),
+      cost: undefined,
+      costLeft: 0n,
+      costRef: 0n,
     };
   }
 
@@ -884,7 +895,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       stop: stop ?? req.stopPrice?.raw,
       filled: 0n,
       notional: 0n,
-      commission: Money.zero(book?.instrument.quoteCurrency ?? 'USD'),
+      commission: zeroMoney(book?.instrument.quoteCurrency ?? 'USD'),
       status: 'rejected',
       arrivalNs: this.#now + latency,
       triggered: false,
@@ -895,6 +906,9 @@ export class SimulatedVenue implements BarDrivenVenue {
       day: req.timeInForce === 'DAY' ? this.#sessionDay(this.#now) : undefined,
       tsLast: this.#now,
       budget: req.notional,
+      cost: undefined,
+      costLeft: 0n,
+      costRef: 0n,
     };
     this.#orders.set(id, o);
     this.#orderList.push(o);
@@ -940,16 +954,12 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (!needsLimit && req.limitPrice !== undefined) return `${req.type} order cannot have a limitPrice`;
     if (needsStop && req.stopPrice === undefined) return `${req.type} order needs a stopPrice`;
     if (!needsStop && req.stopPrice !== undefined) return `${req.type} order cannot have a stopPrice`;
-    for (const [what, value, r] of [
-      ['limitPrice', req.limitPrice, raw.limit],
-      ['stopPrice', req.stopPrice, raw.stop],
-      ['takeProfit', req.bracket?.takeProfit, raw.tp],
-      ['stopLoss', req.bracket?.stopLoss, raw.sl],
-    ] as const) {
-      if (value === undefined) continue;
-      if (r === undefined || r % b.tick !== 0n) return `${what} ${value.toString()} is not on ${sym}'s tick size ${inst.tickSize.toString()}`;
-      if (r <= 0n) return `${what} must be positive, got ${value.toString()}`;
-    }
+    const priceProblem =
+      tickProblem('limitPrice', req.limitPrice, raw.limit, b) ??
+      tickProblem('stopPrice', req.stopPrice, raw.stop, b) ??
+      tickProblem('takeProfit', req.bracket?.takeProfit, raw.tp, b) ??
+      tickProblem('stopLoss', req.bracket?.stopLoss, raw.sl, b);
+    if (priceProblem !== undefined) return priceProblem;
     if (needsStop && (req.timeInForce === 'FOK' || req.timeInForce === 'IOC')) {
       return `${req.timeInForce} is not supported for ${req.type} orders`;
     }
@@ -963,7 +973,9 @@ export class SimulatedVenue implements BarDrivenVenue {
         return `bracket legs must lie on either side of the entry limit ${req.limitPrice?.toString() ?? ''}`;
       }
     }
-    const ref = raw.limit ?? raw.stop ?? (b.lastBar === undefined ? undefined : this.#prices(b, b.lastBar).close);
+    // the last close is converted only for the checks that use it
+    const needsRef = inst.minNotional !== undefined || (this.#cashAccount && req.side === 'Buy');
+    const ref = raw.limit ?? raw.stop ?? (!needsRef || b.lastBar === undefined ? undefined : this.#prices(b, b.lastBar).close);
     if (inst.minNotional !== undefined && ref !== undefined) {
       const notional = Money.fromRaw(ref * raw.qty, b.pp + b.sp, inst.quoteCurrency);
       if (notional.lt(inst.minNotional)) return `notional ${notional.toString()} is below ${sym}'s minimum ${inst.minNotional.toString()}`;
@@ -985,22 +997,12 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (n.currency !== b.instrument.quoteCurrency) return `notional ${n.toString()} is not in ${req.symbol}'s quote currency ${b.instrument.quoteCurrency}`;
     if (!this.#cashAccount) return undefined;
     if (req.side === 'Sell') return 'notional sells are not supported on a cash account';
-    let reserved = Money.zero(n.currency);
-    for (const ob of this.#books.values()) {
-      if (ob.instrument.quoteCurrency !== n.currency) continue;
-      for (const w of ob.working) {
-        if (w === o || w.side !== 'Buy') continue;
-        if (w.budget !== undefined && w.filled === 0n) reserved = reserved.add(w.budget);
-        else {
-          const wref = w.limit ?? w.stop ?? (ob.lastBar === undefined ? 0n : this.#prices(ob, ob.lastBar).close);
-          reserved = reserved.add(this.#buyCost(ob, w.qty - w.filled, wref));
-        }
-      }
-    }
-    const cash = this.#cash.get(n.currency) ?? Money.zero(n.currency);
+    const sum = this.#reserved(n.currency, o, true);
+    const cash = this.#cash.get(n.currency) ?? zeroMoney(n.currency);
+    if (!exceeds(n, cash, sum)) return undefined;
+    const reserved = Money.fromRaw(sum.raw, sum.precision, n.currency);
     const free = cash.sub(reserved);
-    if (n.gt(free)) return `insufficient cash on a cash account: notional ${n.toString()} but ${free.toString()} is available (cash ${cash.toString()}, ${reserved.toString()} reserved by open buys)`;
-    return undefined;
+    return `insufficient cash on a cash account: notional ${n.toString()} but ${free.toString()} is available (cash ${cash.toString()}, ${reserved.toString()} reserved by open buys)`;
   }
 
   #cashProblem(req: OrderRequest, o: SimOrder, b: Book, qty: bigint, ref: bigint | undefined): string | undefined {
@@ -1026,21 +1028,55 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (ref === undefined) return `cash account: no price known yet for ${sym} to check the cost of a ${req.type} buy`;
     if (o.type === 'Market') ref = this.#slippage.apply('Buy', ref, b.instrument);
     const cost = this.#buyCost(b, qty, ref);
-    let reserved = Money.zero(cur);
-    for (const ob of this.#books.values()) {
-      if (ob.instrument.quoteCurrency !== cur) continue;
-      for (const w of ob.working) {
-        if (w === o || w.side !== 'Buy') continue;
-        const wref = w.limit ?? w.stop ?? (ob.lastBar === undefined ? 0n : this.#prices(ob, ob.lastBar).close);
-        reserved = reserved.add(this.#buyCost(ob, w.qty - w.filled, wref));
-      }
-    }
-    const cash = this.#cash.get(cur) ?? Money.zero(cur);
-    const free = cash.sub(reserved);
-    if (cost.gt(free)) {
+    const sum = this.#reserved(cur, o, false);
+    const cash = this.#cash.get(cur) ?? zeroMoney(cur);
+    if (exceeds(cost, cash, sum)) {
+      const reserved = Money.fromRaw(sum.raw, sum.precision, cur);
+      const free = cash.sub(reserved);
       return `insufficient cash on a cash account: buying ${req.quantity.toString()} ${sym} needs about ${cost.toString()} but ${free.toString()} is available (cash ${cash.toString()}, ${reserved.toString()} reserved by open buys)`;
     }
     return undefined;
+  }
+
+  /**
+   * Cash reserved by the working buys in `cur` other than `except`: each one's cost at its limit, stop or
+   * last close (with `budgets`, an unfilled notional order's budget), summed exactly at the largest
+   * precision, which is what adding them one by one to a zero Money gives. The result is a reused scratch value.
+   */
+  #reserved(cur: string, except: SimOrder, budgets: boolean): RawSum {
+    let raw = 0n;
+    let p = 0;
+    for (const ob of this.#books.values()) {
+      const working = ob.working;
+      if (working.length === 0 || ob.instrument.quoteCurrency !== cur) continue;
+      for (let i = 0; i < working.length; i++) {
+        const w = working[i] as SimOrder;
+        if (w === except || w.side !== 'Buy') continue;
+        const m = budgets && w.budget !== undefined && w.filled === 0n ? w.budget : this.#reservedCost(ob, w);
+        const mp = m.precision;
+        if (mp === p) raw += m.raw;
+        else if (mp > p) {
+          raw = raw * pow10(mp - p) + m.raw;
+          p = mp;
+        } else raw += m.raw * pow10(p - mp);
+      }
+    }
+    const sum = this.#sum;
+    sum.raw = raw;
+    sum.precision = p;
+    return sum;
+  }
+
+  /** A working buy's cost for its open quantity at its reference price, recomputed only when either changed (the commission model is a pure function). */
+  #reservedCost(b: Book, w: SimOrder): Money {
+    const ref = w.limit ?? w.stop ?? (b.lastBar === undefined ? 0n : this.#prices(b, b.lastBar).close);
+    const left = w.qty - w.filled;
+    if (w.cost === undefined || w.costLeft !== left || w.costRef !== ref) {
+      w.cost = this.#buyCost(b, left, ref);
+      w.costLeft = left;
+      w.costRef = ref;
+    }
+    return w.cost;
   }
 
   #buyCost(b: Book, qty: bigint, px: bigint): Money {
@@ -1101,12 +1137,7 @@ export class SimulatedVenue implements BarDrivenVenue {
         this.#matchOrder(b, o, bar, prices);
       }
     }
-    for (const o of b.working) {
-      if (!OPEN.has(o.status)) {
-        b.working = b.working.filter((w) => OPEN.has(w.status));
-        break;
-      }
-    }
+    compactWorking(b.working);
   }
 
   #matchOrder(b: Book, o: SimOrder, bar: Bar, p: BarPrices): void {
@@ -1181,11 +1212,15 @@ export class SimulatedVenue implements BarDrivenVenue {
     const filledNotional = Money.fromRaw(notional, b.pp + b.sp, cur);
     const total = this.#commission.orderTotal({ filledQty: Quantity.fromRaw(filled, b.sp), filledNotional, instrument: inst });
     const commission = total.sub(o.commission);
-    const value = Money.fromRaw(px * qty, b.pp + b.sp, cur);
-    const cash = this.#cash.get(cur) ?? Money.zero(cur);
-    const cashAfter = o.side === 'Buy' ? cash.sub(value).sub(commission) : cash.add(value).sub(commission);
+    const cash = this.#cash.get(cur) ?? zeroMoney(cur);
+    // cash -/+ value - commission at the largest of their precisions, as the Money operations would give
+    const vp = b.pp + b.sp;
+    const cp = Math.max(cash.precision, vp, commission.precision);
+    const valueRaw = px * qty * pow10(cp - vp);
+    const cashRaw = cash.raw * pow10(cp - cash.precision) + (o.side === 'Buy' ? -valueRaw : valueRaw) - commission.raw * pow10(cp - commission.precision);
     if (this.#cashAccount) {
-      if (o.side === 'Buy' && cashAfter.isNegative()) {
+      if (o.side === 'Buy' && cashRaw < 0n) {
+        const value = Money.fromRaw(px * qty, vp, cur);
         this.#close(o, 'canceled', ts, `insufficient cash on a cash account: filling ${formatDecimal(qty, b.sp)} ${o.symbol} at ${formatDecimal(px, b.pp)} needs ${value.add(commission).toString()}, cash is ${cash.toString()}`);
         return;
       }
@@ -1199,7 +1234,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.commission = total;
     o.status = filled === o.qty ? 'filled' : 'partially-filled';
     o.tsLast = ts;
-    this.#cash.set(cur, cashAfter);
+    this.#cash.set(cur, Money.fromRaw(cashRaw, cp, cur));
     if (b.capacityLeft !== undefined) b.capacityLeft -= qty;
     this.#applyPosition(b, o.side === 'Buy' ? qty : -qty, px);
     this.#emit({
@@ -1284,7 +1319,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       stop,
       filled: 0n,
       notional: 0n,
-      commission: Money.zero(b.instrument.quoteCurrency),
+      commission: zeroMoney(b.instrument.quoteCurrency),
       status: 'pending',
       arrivalNs: ts,
       triggered: false,
@@ -1295,6 +1330,9 @@ export class SimulatedVenue implements BarDrivenVenue {
       day: undefined,
       tsLast: ts,
       budget: undefined,
+      cost: undefined,
+      costLeft: 0n,
+      costRef: 0n,
     };
     this.#orders.set(cid, o);
     this.#orderList.push(o);
@@ -1357,7 +1395,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   }
 
   #prune(b: Book): void {
-    b.working = b.working.filter((w) => OPEN.has(w.status));
+    compactWorking(b.working);
     if (this.#pending.length !== 0) this.#pending = this.#pending.filter((w) => w.status === 'pending');
   }
 
@@ -1401,6 +1439,38 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.tsLast = now;
     this.#emitModified(o, now);
   }
+}
+
+/** An exact amount as a scaled integer (a scratch value, not kept). */
+interface RawSum {
+  raw: bigint;
+  precision: number;
+}
+
+/** Whether `amount` > `cash` - `reserved`, exactly (what `amount.gt(cash.sub(reserved))` answers, without the Money values). */
+function exceeds(amount: Money, cash: Money, reserved: RawSum): boolean {
+  const p = Math.max(amount.precision, cash.precision, reserved.precision);
+  const a = amount.raw * pow10(p - amount.precision);
+  const c = cash.raw * pow10(p - cash.precision);
+  const r = reserved.raw * pow10(p - reserved.precision);
+  return a + r > c;
+}
+
+/** Drops closed orders from a working list in place, keeping the order of the rest. */
+function compactWorking(working: SimOrder[]): void {
+  let j = 0;
+  for (let i = 0; i < working.length; i++) {
+    const o = working[i] as SimOrder;
+    if (OPEN.has(o.status)) working[j++] = o;
+  }
+  working.length = j;
+}
+
+function tickProblem(what: string, value: Price | undefined, r: bigint | undefined, b: Book): string | undefined {
+  if (value === undefined) return undefined;
+  if (r === undefined || r % b.tick !== 0n) return `${what} ${value.toString()} is not on ${b.instrument.id.symbol}'s tick size ${b.instrument.tickSize.toString()}`;
+  if (r <= 0n) return `${what} must be positive, got ${value.toString()}`;
+  return undefined;
 }
 
 function orderState(o: SimOrder): SimulatedOrderState {
