@@ -35,6 +35,7 @@ import {
   type CommissionModel,
   type LatencyModel,
   type LimitFillModel,
+  type OrderFills,
   type MarketFillModel,
   type SlippageModel,
   type StatefulModel,
@@ -120,7 +121,8 @@ interface SimOrder {
   readonly budget: Money | undefined;
   /** Cash a working buy reserves (cash accounts), cached for the open quantity and reference price it was computed at. */
   cost: Money | undefined;
-  costLeft: bigint;
+  costQty: bigint;
+  costFilled: bigint;
   costRef: bigint;
 }
 
@@ -828,7 +830,8 @@ export class SimulatedVenue implements BarDrivenVenue {
       tsLast: f('tsLast').bigint(r.tsLast),
       budget: f('budget').optMoney(r.budget),
       cost: undefined,
-      costLeft: 0n,
+      costQty: 0n,
+      costFilled: 0n,
       costRef: 0n,
     };
   }
@@ -907,7 +910,8 @@ export class SimulatedVenue implements BarDrivenVenue {
       tsLast: this.#now,
       budget: req.notional,
       cost: undefined,
-      costLeft: 0n,
+      costQty: 0n,
+      costFilled: 0n,
       costRef: 0n,
     };
     this.#orders.set(id, o);
@@ -1026,8 +1030,16 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     const cur = b.instrument.quoteCurrency;
     if (ref === undefined) return `cash account: no price known yet for ${sym} to check the cost of a ${req.type} buy`;
+    const unslipped = ref;
     if (o.type === 'Market') ref = this.#slippage.apply('Buy', ref, b.instrument);
     const cost = this.#buyCost(b, qty, ref);
+    // the same cost is what this order reserves once working, while its price reference stays the same
+    if (ref === unslipped) {
+      o.cost = cost;
+      o.costQty = qty;
+      o.costFilled = 0n;
+      o.costRef = ref;
+    }
     const sum = this.#reserved(cur, o, false);
     const cash = this.#cash.get(cur) ?? zeroMoney(cur);
     if (exceeds(cost, cash, sum)) {
@@ -1070,10 +1082,10 @@ export class SimulatedVenue implements BarDrivenVenue {
   /** A working buy's cost for its open quantity at its reference price, recomputed only when either changed (the commission model is a pure function). */
   #reservedCost(b: Book, w: SimOrder): Money {
     const ref = w.limit ?? w.stop ?? (b.lastBar === undefined ? 0n : this.#prices(b, b.lastBar).close);
-    const left = w.qty - w.filled;
-    if (w.cost === undefined || w.costLeft !== left || w.costRef !== ref) {
-      w.cost = this.#buyCost(b, left, ref);
-      w.costLeft = left;
+    if (w.cost === undefined || w.costQty !== w.qty || w.costFilled !== w.filled || w.costRef !== ref) {
+      w.cost = this.#buyCost(b, w.qty - w.filled, ref);
+      w.costQty = w.qty;
+      w.costFilled = w.filled;
       w.costRef = ref;
     }
     return w.cost;
@@ -1081,7 +1093,7 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   #buyCost(b: Book, qty: bigint, px: bigint): Money {
     const notional = Money.fromRaw(px * qty, b.pp + b.sp, b.instrument.quoteCurrency);
-    const fee = this.#commission.orderTotal({ filledQty: Quantity.fromRaw(qty, b.sp), filledNotional: notional, instrument: b.instrument });
+    const fee = this.#commission.orderTotal(new FillsView(b.instrument, qty, b.sp, notional.raw, notional.precision, notional));
     return notional.add(fee);
   }
 
@@ -1209,8 +1221,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     const filled = o.filled + qty;
     const notional = o.notional + px * qty;
-    const filledNotional = Money.fromRaw(notional, b.pp + b.sp, cur);
-    const total = this.#commission.orderTotal({ filledQty: Quantity.fromRaw(filled, b.sp), filledNotional, instrument: inst });
+    const total = this.#commission.orderTotal(new FillsView(inst, filled, b.sp, notional, b.pp + b.sp));
     const commission = total.sub(o.commission);
     const cash = this.#cash.get(cur) ?? zeroMoney(cur);
     // cash -/+ value - commission at the largest of their precisions, as the Money operations would give
@@ -1331,7 +1342,8 @@ export class SimulatedVenue implements BarDrivenVenue {
       tsLast: ts,
       budget: undefined,
       cost: undefined,
-      costLeft: 0n,
+      costQty: 0n,
+      costFilled: 0n,
       costRef: 0n,
     };
     this.#orders.set(cid, o);
@@ -1438,6 +1450,36 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.stop = stop;
     o.tsLast = now;
     this.#emitModified(o, now);
+  }
+}
+
+/** What a commission model sees of an order's fills, its decimals built only when the model reads them. */
+class FillsView implements OrderFills {
+  readonly instrument: Instrument;
+  readonly #qty: bigint;
+  readonly #sp: number;
+  readonly #notional: bigint;
+  readonly #np: number;
+  #filledQty: Quantity | undefined;
+  #filledNotional: Money | undefined;
+
+  constructor(instrument: Instrument, qty: bigint, sp: number, notional: bigint, np: number, money?: Money) {
+    this.instrument = instrument;
+    this.#qty = qty;
+    this.#sp = sp;
+    this.#notional = notional;
+    this.#np = np;
+    this.#filledNotional = money;
+  }
+
+  get filledQty(): Quantity {
+    this.#filledQty ??= Quantity.fromRaw(this.#qty, this.#sp);
+    return this.#filledQty;
+  }
+
+  get filledNotional(): Money {
+    this.#filledNotional ??= Money.fromRaw(this.#notional, this.#np, this.instrument.quoteCurrency);
+    return this.#filledNotional;
   }
 }
 
