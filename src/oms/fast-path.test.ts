@@ -52,10 +52,26 @@ const fillArb = fc.record({
   mark: fc.option(decimalText(8, 4), { nil: undefined }),
 });
 
+// raws clustered where the portfolio's safe-integer path meets its bigint fallback (products and sums
+// around 2^53) and far beyond it
+const edgeText = fc
+  .tuple(fc.oneof(fc.bigInt({ min: 94_000_000n, max: 95_000_000n }), fc.bigInt({ min: 1n, max: 10n ** 20n }), fc.bigInt({ min: 9_007_199_254_000_000n, max: 9_007_199_255_000_000n })), fc.integer({ min: 0, max: 8 }))
+  .map(([raw, p]) => Decimal.fromRaw(raw, p).toString());
+const edgeFillArb = fc.record({
+  side: fc.constantFrom('Buy' as const, 'Sell' as const),
+  price: edgeText,
+  quantity: edgeText,
+  fee: fc.option(edgeText, { nil: undefined }),
+  mark: fc.option(edgeText, { nil: undefined }),
+});
+
 describe('fast fill path equals Decimal arithmetic', () => {
-  it('cash, quantity, basis, realized PnL, value, equity and exposure match the reference after every fill', () => {
+  it.each([
+    ['everyday decimals', fillArb],
+    ['magnitudes around and far beyond 2^53', edgeFillArb],
+  ])('cash, quantity, basis, realized PnL, value, equity and exposure match the reference after every fill (%s)', (_name, arb) => {
     fc.assert(
-      fc.property(fc.array(fillArb, { minLength: 1, maxLength: 12 }), (fills) => {
+      fc.property(fc.array(arb, { minLength: 1, maxLength: 12 }), (fills) => {
         const p = new Portfolio({ accountType: 'margin', clock: new TestClock(0n) });
         p.deposit('USD', '1000');
         const ref = new ReferenceBook();

@@ -6,7 +6,7 @@ import type { Instrument } from '../model/instrument.js';
 import type { Side } from '../model/order.js';
 import { OmsError, omsDecimal } from './errors.js';
 import { checkSide } from './order.js';
-import { cmp, divRaw, edgeDecimal, mulPrecision, mulRaw, up } from './raw.js';
+import { big, cmp, edgeDecimal, mulPrecision, mulRaw, norm, rAbs, rAdd, rCmp, rDivRaw, rMulRaw, rNeg, rSub, rUp, up, type Raw } from './raw.js';
 import { StateReader } from './state.js';
 import { fillLedger } from './ledger.js';
 
@@ -83,13 +83,13 @@ interface PositionState {
   readonly symbol: string;
   readonly quote: string;
   /** Signed quantity as (raw, precision). */
-  qR: bigint;
+  qR: Raw;
   qP: number;
   /** Signed open cost basis, quote currency: exact sum of opening notionals less what closes removed. */
-  bR: bigint;
+  bR: Raw;
   bP: number;
   /** Realized PnL, quote currency. */
-  rR: bigint;
+  rR: Raw;
   rP: number;
   /** Largest price precision seen, for printing the average price. */
   pxPrecision: number;
@@ -97,7 +97,7 @@ interface PositionState {
   traded: boolean;
   mark: Decimal | undefined;
   /** Signed value used by the aggregates: qty * mark, or the basis without a mark. */
-  vR: bigint;
+  vR: Raw;
   vP: number;
   updatedAt: bigint;
   /** Decimal forms built on first read after a change (risk checks read them many times). */
@@ -106,15 +106,15 @@ interface PositionState {
 }
 
 interface Aggregate {
-  netR: bigint;
+  netR: Raw;
   netP: number;
-  grossR: bigint;
+  grossR: Raw;
   grossP: number;
   grossDecimal: Decimal | undefined;
 }
 
 interface CashState {
-  raw: bigint;
+  raw: Raw;
   precision: number;
   decimal: Decimal | undefined;
 }
@@ -123,16 +123,16 @@ function newPosition(symbol: string, quote: string, traded: boolean, mark: Decim
   return {
     symbol,
     quote,
-    qR: 0n,
+    qR: 0,
     qP: 0,
-    bR: 0n,
+    bR: 0,
     bP: 0,
-    rR: 0n,
+    rR: 0,
     rP: 0,
     pxPrecision: 0,
     traded,
     mark,
-    vR: 0n,
+    vR: 0,
     vP: 0,
     updatedAt,
     qtyDecimal: undefined,
@@ -141,11 +141,11 @@ function newPosition(symbol: string, quote: string, traded: boolean, mark: Decim
 }
 
 function qtyOf(pos: PositionState): Decimal {
-  return (pos.qtyDecimal ??= Decimal.fromRaw(pos.qR, pos.qP));
+  return (pos.qtyDecimal ??= Decimal.fromRaw(big(pos.qR), pos.qP));
 }
 
 function valueOf(pos: PositionState): Decimal {
-  return (pos.valueDecimal ??= Decimal.fromRaw(pos.vR, pos.vP));
+  return (pos.valueDecimal ??= Decimal.fromRaw(big(pos.vR), pos.vP));
 }
 
 /** Extra fraction digits of a printed average price beyond the prices' own precision. */
@@ -234,7 +234,7 @@ export class Portfolio {
     if (this.#equityCache.size > 0) this.#equityCache.clear();
   }
 
-  #setCash(code: string, raw: bigint, precision: number): void {
+  #setCash(code: string, raw: Raw, precision: number): void {
     const c = this.#cash.get(code);
     if (c === undefined) {
       this.#cash.set(code, { raw, precision, decimal: undefined });
@@ -254,7 +254,7 @@ export class Portfolio {
     const a = omsDecimal(amount, `deposit of ${code}`);
     if (!a.isPositive()) throw new OmsError('Portfolio', `deposit of ${code} must be positive, got ${a.toString()}`);
     const next = this.cashBalance(code).add(a);
-    this.#setCash(code, next.raw, next.precision);
+    this.#setCash(code, norm(next.raw), next.precision);
     this.#dropEquity();
   }
 
@@ -270,7 +270,7 @@ export class Portfolio {
     if (next.isNegative() && this.accountType === 'cash') {
       throw new OmsError('Portfolio', `withdrawal of ${a.toString()} ${code} exceeds the cash balance ${this.cashBalance(code).toString()}`);
     }
-    this.#setCash(code, next.raw, next.precision);
+    this.#setCash(code, norm(next.raw), next.precision);
     this.#dropEquity();
   }
 
@@ -321,18 +321,16 @@ export class Portfolio {
     const price = edgeDecimal(fillPrice, 'fill price of ', symbol);
     if (price.raw <= 0n) throw new OmsError('Portfolio', `fill price of ${symbol} must be positive, got ${price.toString()}`);
     const q = edgeDecimal(fillQuantity, 'fill quantity of ', symbol);
-    let qR = q.raw;
     let sell = false;
     const qP = q.precision;
-    if (qR === 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
+    if (q.raw === 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} is zero`);
     if (fillSide !== undefined) {
       const side = checkSide(fillSide);
-      if (qR < 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${q.toString()}`);
-      if (side === 'Sell') {
-        qR = -qR;
-        sell = true;
-      }
+      if (q.raw < 0n) throw new OmsError('Portfolio', `fill quantity of ${symbol} must be positive with a side, got ${q.toString()}`);
+      if (side === 'Sell') sell = true;
     }
+    // the signed fill quantity
+    const qR = sell ? rNeg(norm(q.raw)) : norm(q.raw);
     const fee = fillFee === undefined ? Decimal.ZERO : edgeDecimal(fillFee, 'fee of ', symbol);
     const old = this.#positions.get(symbol);
     const quote = this.#quoteOf(symbol, old);
@@ -343,7 +341,7 @@ export class Portfolio {
       if (seen !== undefined) {
         if (
           seen.symbol === symbol &&
-          keyQR(seen) === qR &&
+          keyQR(seen) === big(qR) &&
           seen.quantity.precision === qP &&
           seen.price.raw === price.raw &&
           seen.price.precision === price.precision &&
@@ -353,102 +351,101 @@ export class Portfolio {
         ) {
           return false;
         }
-        const now = signatureOf(symbol, formatDecimal(qR, qP), price, fee, feeCurrency);
+        const now = signatureOf(symbol, formatDecimal(big(qR), qP), price, fee, feeCurrency);
         const before = signatureOf(seen.symbol, formatDecimal(keyQR(seen), seen.quantity.precision), seen.price, seen.fee, seen.feeCurrency);
         throw new OmsError('Portfolio', `fill ${fillId} was already applied with different data (${before} vs ${now})`);
       }
     }
     const ts = tsNs ?? this.#clock.now();
-    const oR = old === undefined ? 0n : old.qR;
+    const oR = old === undefined ? 0 : old.qR;
     const oP = old === undefined ? 0 : old.qP;
-    const obR = old === undefined ? 0n : old.bR;
+    const obR = old === undefined ? 0 : old.bR;
     const obP = old === undefined ? 0 : old.bP;
-    const pR = price.raw;
+    const pR = norm(price.raw);
     const pP = price.precision;
     // notional = qty x price
     const nP = mulPrecision(qP, pP);
-    const nR = mulRaw(qR, qP, pR, pP);
-    let bR: bigint;
+    const nR = rMulRaw(qR, qP, pR, pP);
+    let bR: Raw;
     let bP: number;
-    let rdR = 0n;
+    let rdR: Raw = 0;
     let rdP = 0;
     const nqP = oP > qP ? oP : qP;
-    const nqR = up(oR, oP, nqP) + up(qR, qP, nqP);
-    if (oR === 0n || (oR < 0n) === (qR < 0n)) {
+    const nqR = rAdd(rUp(oR, oP, nqP), rUp(qR, qP, nqP));
+    if (oR === 0 || oR < 0 === qR < 0) {
       bP = obP > nP ? obP : nP;
-      bR = up(obR, obP, bP) + up(nR, nP, bP);
+      bR = rAdd(rUp(obR, obP, bP), rUp(nR, nP, bP));
     } else {
-      // |qty| is the given quantity's raw when positive (a shared bigint, not a new one)
-      const qAbs = q.raw > 0n ? q.raw : -q.raw;
-      const oAbs = oR < 0n ? -oR : oR;
+      const qAbs = rAbs(qR);
+      const oAbs = rAbs(oR);
       // closing = min(|qty|, |old qty|) by value, keeping the smaller one's precision
-      const qSmaller = cmp(qAbs, qP, oAbs, oP) < 0;
+      const qSmaller = rCmp(qAbs, qP, oAbs, oP) < 0;
       const cR = qSmaller ? qAbs : oAbs;
       const cP = qSmaller ? qP : oP;
-      let remR: bigint;
+      let remR: Raw;
       let remP: number;
-      if (cmp(cR, cP, oAbs, oP) === 0) {
+      if (rCmp(cR, cP, oAbs, oP) === 0) {
         remR = obR;
         remP = obP;
       } else {
         const mP = mulPrecision(obP, cP);
-        remR = divRaw(mulRaw(obR, obP, cR, cP), mP, oAbs, oP, obP);
+        remR = rDivRaw(rMulRaw(obR, obP, cR, cP), mP, oAbs, oP, obP);
         remP = obP;
       }
       // cash received for the closing part minus the cost it carried
       const ccP = mulPrecision(cP, pP);
-      let ccR = mulRaw(cR, cP, pR, pP);
-      if (oR < 0n) ccR = -ccR;
+      let ccR = rMulRaw(cR, cP, pR, pP);
+      if (oR < 0) ccR = rNeg(ccR);
       rdP = ccP > remP ? ccP : remP;
-      rdR = up(ccR, ccP, rdP) - up(remR, remP, rdP);
+      rdR = rSub(rUp(ccR, ccP, rdP), rUp(remR, remP, rdP));
       bP = obP > remP ? obP : remP;
-      bR = up(obR, obP, bP) - up(remR, remP, bP);
-      if (nqR !== 0n && (nqR < 0n) === (qR < 0n)) {
+      bR = rSub(rUp(obR, obP, bP), rUp(remR, remP, bP));
+      if (nqR !== 0 && nqR < 0 === qR < 0) {
         const aP = mulPrecision(nqP, pP);
-        const aR = mulRaw(nqR, nqP, pR, pP);
+        const aR = rMulRaw(nqR, nqP, pR, pP);
         const sP = bP > aP ? bP : aP;
-        bR = up(bR, bP, sP) + up(aR, aP, sP);
+        bR = rAdd(rUp(bR, bP, sP), rUp(aR, aP, sP));
         bP = sP;
       }
     }
-    if (nqR === 0n) {
-      bR = 0n;
+    if (nqR === 0) {
+      bR = 0;
       bP = 0;
     }
     const cash = this.#cash.get(quote);
-    const cqR0 = cash === undefined ? 0n : cash.raw;
+    const cqR0 = cash === undefined ? 0 : cash.raw;
     const cqP0 = cash === undefined ? 0 : cash.precision;
     const cqP = cqP0 > nP ? cqP0 : nP;
-    const cqR = up(cqR0, cqP0, cqP) - up(nR, nP, cqP);
+    const cqR = rSub(rUp(cqR0, cqP0, cqP), rUp(nR, nP, cqP));
     let fbR = cqR;
     let fbP = cqP;
     if (feeCurrency !== quote) {
       const fc = this.#cash.get(feeCurrency);
-      fbR = fc === undefined ? 0n : fc.raw;
+      fbR = fc === undefined ? 0 : fc.raw;
       fbP = fc === undefined ? 0 : fc.precision;
     }
     const cfP = fbP > fee.precision ? fbP : fee.precision;
-    // no fee (the usual case): the balance as is, no new bigint
-    const cfR = fee.raw === 0n && cfP === fbP ? fbR : up(fbR, fbP, cfP) - up(fee.raw, fee.precision, cfP);
+    // no fee (the usual case): the balance as is
+    const cfR = fee.raw === 0n && cfP === fbP ? fbR : rSub(rUp(fbR, fbP, cfP), rUp(norm(fee.raw), fee.precision, cfP));
     if (this.accountType === 'cash') {
-      if (nqR < 0n) {
+      if (nqR < 0) {
         throw new OmsError(
           'Portfolio',
-          `cash account cannot go short ${symbol}: position ${formatDecimal(oR, oP)} + fill ${formatDecimal(qR, qP)} = ${formatDecimal(nqR, nqP)}`,
+          `cash account cannot go short ${symbol}: position ${formatDecimal(big(oR), oP)} + fill ${formatDecimal(big(qR), qP)} = ${formatDecimal(big(nqR), nqP)}`,
         );
       }
       const afterR = feeCurrency === quote ? cfR : cqR;
-      if (afterR < 0n) {
-        const after = feeCurrency === quote ? formatDecimal(cfR, cfP) : formatDecimal(cqR, cqP);
+      if (afterR < 0) {
+        const after = feeCurrency === quote ? formatDecimal(big(cfR), cfP) : formatDecimal(big(cqR), cqP);
         throw new OmsError(
           'Portfolio',
-          `insufficient ${quote} cash for fill of ${formatDecimal(qR, qP)} ${symbol} @ ${price.toString()}: balance would be ${after}`,
+          `insufficient ${quote} cash for fill of ${formatDecimal(big(qR), qP)} ${symbol} @ ${price.toString()}: balance would be ${after}`,
         );
       }
-      if (cfR < 0n) {
+      if (cfR < 0) {
         throw new OmsError(
           'Portfolio',
-          `insufficient ${feeCurrency} cash for fee ${fee.toString()} on ${symbol}: balance would be ${formatDecimal(cfR, cfP)}`,
+          `insufficient ${feeCurrency} cash for fee ${fee.toString()} on ${symbol}: balance would be ${formatDecimal(big(cfR), cfP)}`,
         );
       }
     }
@@ -488,22 +485,22 @@ export class Portfolio {
       pos = newPosition(p.symbol, p.quote, true, undefined, p.ts);
       this.#positions.set(p.symbol, pos);
     }
-    const wasOpen = pos.qR !== 0n;
+    const wasOpen = pos.qR !== 0;
     pos.qR = p.nqR;
     pos.qP = p.nqP;
     pos.qtyDecimal = undefined;
     pos.bR = p.bR;
     pos.bP = p.bP;
-    if (p.rdR !== 0n) {
+    if (p.rdR !== 0) {
       const P = pos.rP > p.rdP ? pos.rP : p.rdP;
-      pos.rR = up(pos.rR, pos.rP, P) + up(p.rdR, p.rdP, P);
+      pos.rR = rAdd(rUp(pos.rR, pos.rP, P), rUp(p.rdR, p.rdP, P));
       pos.rP = P;
     }
     if (p.price.precision > pos.pxPrecision) pos.pxPrecision = p.price.precision;
     pos.updatedAt = p.ts;
     pos.traded = true;
     this.#revalue(pos);
-    const isOpen = p.nqR !== 0n;
+    const isOpen = p.nqR !== 0;
     if (isOpen !== wasOpen) this.#openCount += isOpen ? 1 : -1;
     this.#dropEquity();
     this.#setCash(p.quote, p.cqR, p.cqP);
@@ -593,36 +590,36 @@ export class Portfolio {
   }
 
   #revalue(pos: PositionState): void {
-    let vR: bigint;
+    let vR: Raw;
     let vP: number;
     const mark = pos.mark;
     if (mark === undefined) {
       vR = pos.bR;
       vP = pos.bP;
     } else {
-      vR = mulRaw(pos.qR, pos.qP, mark.raw, mark.precision);
+      vR = rMulRaw(pos.qR, pos.qP, norm(mark.raw), mark.precision);
       vP = mulPrecision(pos.qP, mark.precision);
     }
     let agg = this.#aggregates.get(pos.quote);
     if (agg === undefined) {
-      agg = { netR: 0n, netP: 0, grossR: 0n, grossP: 0, grossDecimal: undefined };
+      agg = { netR: 0, netP: 0, grossR: 0, grossP: 0, grossDecimal: undefined };
       this.#aggregates.set(pos.quote, agg);
     }
     this.#dropEquity();
     // net - old value + new value, and gross - |old value| + |new value|, at the widest precision
     const oR = pos.vR;
     const oP = pos.vP;
-    if (oP === vP && agg.netP === vP && agg.grossP === vP && oR >= 0n && vR >= 0n) {
+    if (oP === vP && agg.netP === vP && agg.grossP === vP && oR >= 0 && vR >= 0) {
       // the usual case (one precision, long values): one difference moves both sums
-      const d = vR - oR;
-      agg.netR += d;
-      agg.grossR += d;
+      const d = rSub(vR, oR);
+      agg.netR = rAdd(agg.netR, d);
+      agg.grossR = rAdd(agg.grossR, d);
     } else {
       const netP = Math.max(agg.netP, oP, vP);
-      agg.netR = up(agg.netR, agg.netP, netP) - up(oR, oP, netP) + up(vR, vP, netP);
+      agg.netR = rAdd(rSub(rUp(agg.netR, agg.netP, netP), rUp(oR, oP, netP)), rUp(vR, vP, netP));
       agg.netP = netP;
       const grossP = Math.max(agg.grossP, oP, vP);
-      agg.grossR = up(agg.grossR, agg.grossP, grossP) - up(oR < 0n ? -oR : oR, oP, grossP) + up(vR < 0n ? -vR : vR, vP, grossP);
+      agg.grossR = rAdd(rSub(rUp(agg.grossR, agg.grossP, grossP), rUp(rAbs(oR), oP, grossP)), rUp(rAbs(vR), vP, grossP));
       agg.grossP = grossP;
     }
     agg.grossDecimal = undefined;
@@ -644,20 +641,20 @@ export class Portfolio {
   cashBalance(currency: string): Decimal {
     const c = this.#cash.get(currency);
     if (c === undefined) return Decimal.ZERO;
-    return (c.decimal ??= Decimal.fromRaw(c.raw, c.precision));
+    return (c.decimal ??= Decimal.fromRaw(big(c.raw), c.precision));
   }
 
   /** Every cash balance as exact strings: `cash.USDT === "70000.0"`. */
   get cash(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [c, v] of this.#cash) out[c] = formatDecimal(v.raw, v.precision);
+    for (const [c, v] of this.#cash) out[c] = formatDecimal(big(v.raw), v.precision);
     return out;
   }
 
   /** Open (non-zero) positions by symbol. */
   get positions(): Record<string, Position> {
     const out: Record<string, Position> = {};
-    for (const pos of this.#positions.values()) if (pos.qR !== 0n) out[pos.symbol] = this.#snapshot(pos);
+    for (const pos of this.#positions.values()) if (pos.qR !== 0) out[pos.symbol] = this.#snapshot(pos);
     return out;
   }
 
@@ -668,8 +665,8 @@ export class Portfolio {
   }
 
   #snapshot(pos: PositionState): Position {
-    const avg = pos.qR === 0n ? Decimal.ZERO : averageOf(Decimal.fromRaw(pos.bR, pos.bP), qtyOf(pos), pos.pxPrecision);
-    return new Position(pos.symbol, formatDecimal(pos.qR, pos.qP), avg.toString(), formatDecimal(pos.rR, pos.rP), pos.updatedAt);
+    const avg = pos.qR === 0 ? Decimal.ZERO : averageOf(Decimal.fromRaw(big(pos.bR), pos.bP), qtyOf(pos), pos.pxPrecision);
+    return new Position(pos.symbol, formatDecimal(big(pos.qR), pos.qP), avg.toString(), formatDecimal(big(pos.rR), pos.rP), pos.updatedAt);
   }
 
   /** Signed position quantity of `symbol` (zero when flat). */
@@ -681,13 +678,13 @@ export class Portfolio {
   /** Signed open cost basis of `symbol`, quote currency (exact sum of opening notionals still open). */
   costBasis(symbol: string): Decimal {
     const pos = this.#positions.get(symbol);
-    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(pos.bR, pos.bP);
+    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(big(pos.bR), pos.bP);
   }
 
   /** Realized PnL of `symbol`, quote currency. */
   realizedPnl(symbol: string): Decimal {
     const pos = this.#positions.get(symbol);
-    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(pos.rR, pos.rP);
+    return pos === undefined ? Decimal.ZERO : Decimal.fromRaw(big(pos.rR), pos.rP);
   }
 
   /** Price `symbol` is valued at: `marks[symbol]`, else its set mark, else undefined (cost basis used). */
@@ -706,7 +703,7 @@ export class Portfolio {
   /** Unrealized PnL of `symbol`, quote currency: position value minus open cost basis. */
   unrealizedPnl(symbol: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
     const pos = this.#positions.get(symbol);
-    return pos === undefined ? Decimal.ZERO : this.#valueOf(pos, marks).sub(Decimal.fromRaw(pos.bR, pos.bP));
+    return pos === undefined ? Decimal.ZERO : this.#valueOf(pos, marks).sub(Decimal.fromRaw(big(pos.bR), pos.bP));
   }
 
   /**
@@ -718,10 +715,10 @@ export class Portfolio {
       let e = this.#equityCache.get(currency);
       if (e === undefined) {
         const c = this.#cash.get(currency);
-        const cR = c === undefined ? 0n : c.raw;
+        const cR = c === undefined ? 0n : big(c.raw);
         const cP = c === undefined ? 0 : c.precision;
         const agg = this.#aggregates.get(currency);
-        const nR = agg === undefined ? 0n : agg.netR;
+        const nR = agg === undefined ? 0n : big(agg.netR);
         const nP = agg === undefined ? 0 : agg.netP;
         const P = cP > nP ? cP : nP;
         e = Decimal.fromRaw(up(cR, cP, P) + up(nR, nP, P), P);
@@ -738,7 +735,7 @@ export class Portfolio {
   grossExposure(currency: string, marks?: Readonly<Record<string, DecimalInput>>): Decimal {
     if (marks === undefined) {
       const agg = this.#aggregates.get(currency);
-      return agg === undefined ? Decimal.ZERO : (agg.grossDecimal ??= Decimal.fromRaw(agg.grossR, agg.grossP));
+      return agg === undefined ? Decimal.ZERO : (agg.grossDecimal ??= Decimal.fromRaw(big(agg.grossR), agg.grossP));
     }
     let total = Decimal.ZERO;
     for (const pos of this.#positions.values()) if (pos.quote === currency) total = total.add(this.#valueOf(pos, marks).abs());
@@ -748,12 +745,12 @@ export class Portfolio {
   /** Largest |position value| among positions quoted in `currency` (O(positions)). */
   largestPositionValue(currency: string): Decimal {
     let best: PositionState | undefined;
-    let bR = 0n;
+    let bR: Raw = 0;
     let bP = 0;
     for (const pos of this.#positions.values()) {
       if (pos.quote !== currency) continue;
-      const a = pos.vR < 0n ? -pos.vR : pos.vR;
-      if (cmp(a, pos.vP, bR, bP) > 0) {
+      const a = rAbs(pos.vR);
+      if (rCmp(a, pos.vP, bR, bP) > 0) {
         best = pos;
         bR = a;
         bP = pos.vP;
@@ -769,7 +766,7 @@ export class Portfolio {
 
   /** True when there is no cash balance and no open position. */
   isEmpty(): boolean {
-    return this.#openCount === 0 && [...this.#cash.values()].every((v) => v.raw === 0n);
+    return this.#openCount === 0 && [...this.#cash.values()].every((v) => v.raw === 0);
   }
 
   /**
@@ -811,24 +808,24 @@ export class Portfolio {
     const instruments: [string, string][] = [];
     for (const [key, inst] of this.#instruments) if (key === inst.id.value) instruments.push([key, inst.quoteCurrency]);
     const cash: [string, string][] = [];
-    for (const [c, v] of this.#cash) cash.push([c, formatDecimal(v.raw, v.precision)]);
+    for (const [c, v] of this.#cash) cash.push([c, formatDecimal(big(v.raw), v.precision)]);
     const positions: PositionStateSnapshot[] = [];
     for (const p of this.#positions.values()) {
       positions.push({
         symbol: p.symbol,
         quote: p.quote,
-        quantity: formatDecimal(p.qR, p.qP),
-        basis: formatDecimal(p.bR, p.bP),
-        realizedPnl: formatDecimal(p.rR, p.rP),
+        quantity: formatDecimal(big(p.qR), p.qP),
+        basis: formatDecimal(big(p.bR), p.bP),
+        realizedPnl: formatDecimal(big(p.rR), p.rP),
         pxPrecision: p.pxPrecision,
         traded: p.traded,
         mark: p.mark === undefined ? null : p.mark.toString(),
-        value: formatDecimal(p.vR, p.vP),
+        value: formatDecimal(big(p.vR), p.vP),
         updatedAt: p.updatedAt,
       });
     }
     const aggregates: [string, string, string][] = [];
-    for (const [c, a] of this.#aggregates) aggregates.push([c, formatDecimal(a.netR, a.netP), formatDecimal(a.grossR, a.grossP)]);
+    for (const [c, a] of this.#aggregates) aggregates.push([c, formatDecimal(big(a.netR), a.netP), formatDecimal(big(a.grossR), a.grossP)]);
     return {
       version: 1,
       accountType: this.accountType,
@@ -910,7 +907,7 @@ export class Portfolio {
       if (cash.has(code)) r.fail(`${p}[0]`, `currency ${code} appears twice`);
       const [raw, precision] = r.dec(v, `${p}[1]`);
       if (raw < 0n && this.accountType === 'cash') r.fail(`${p}[1]`, `a cash account cannot hold negative ${code}: ${formatDecimal(raw, precision)}`);
-      cash.set(code, { raw, precision, decimal: undefined });
+      cash.set(code, { raw: norm(raw), precision, decimal: undefined });
     }
     const positions = new Map<string, PositionState>();
     const valueSums = new Map<string, [bigint, number]>();
@@ -943,16 +940,16 @@ export class Portfolio {
       positions.set(symbol, {
         symbol,
         quote,
-        qR,
+        qR: norm(qR),
         qP,
-        bR,
+        bR: norm(bR),
         bP,
-        rR,
+        rR: norm(rR),
         rP,
         pxPrecision,
         traded,
         mark: m === undefined ? undefined : Decimal.fromRaw(m[0], m[1]),
-        vR,
+        vR: norm(vR),
         vP,
         updatedAt,
         qtyDecimal: undefined,
@@ -965,7 +962,7 @@ export class Portfolio {
     for (const pos of positions.values()) {
       const g = grossSums.get(pos.quote) ?? [0n, 0];
       const gP = Math.max(g[1], pos.vP);
-      grossSums.set(pos.quote, [up(g[0], g[1], gP) + up(pos.vR < 0n ? -pos.vR : pos.vR, pos.vP, gP), gP]);
+      grossSums.set(pos.quote, [up(g[0], g[1], gP) + up(big(rAbs(pos.vR)), pos.vP, gP), gP]);
     }
     for (const [i, e] of r.arr(s.aggregates, `${path}.aggregates`).entries()) {
       const p = `${path}.aggregates[${i}]`;
@@ -978,7 +975,7 @@ export class Portfolio {
       const gs = grossSums.get(code) ?? [0n, 0];
       if (cmp(netR, netP, ns[0], ns[1]) !== 0) r.fail(`${p}[1]`, `net value ${formatDecimal(netR, netP)} of ${code} is not the sum of its position values ${formatDecimal(ns[0], ns[1])}`);
       if (cmp(grossR, grossP, gs[0], gs[1]) !== 0) r.fail(`${p}[2]`, `gross value ${formatDecimal(grossR, grossP)} of ${code} is not the sum of its |position values| ${formatDecimal(gs[0], gs[1])}`);
-      aggregates.set(code, { netR, netP, grossR, grossP, grossDecimal: undefined });
+      aggregates.set(code, { netR: norm(netR), netP, grossR: norm(grossR), grossP, grossDecimal: undefined });
     }
     for (const [code, [vR]] of valueSums) {
       if (vR !== 0n && !aggregates.has(code)) r.fail(`${path}.aggregates`, `positions quoted in ${code} hold value but there is no aggregate for ${code}`);
@@ -1164,19 +1161,19 @@ class Prepared implements PreparedFill {
   /** The fill quantity as given, and whether the side negates it (qR is the signed raw). */
   quantity: DecimalValue = Decimal.ZERO;
   sell = false;
-  qR = 0n;
+  qR: Raw = 0;
   qP = 0;
   price: Decimal = Decimal.ZERO;
   fee: Decimal = Decimal.ZERO;
-  nqR = 0n;
+  nqR: Raw = 0;
   nqP = 0;
-  bR = 0n;
+  bR: Raw = 0;
   bP = 0;
-  rdR = 0n;
+  rdR: Raw = 0;
   rdP = 0;
-  cqR = 0n;
+  cqR: Raw = 0;
   cqP = 0;
-  cfR = 0n;
+  cfR: Raw = 0;
   cfP = 0;
   ts = 0n;
 
@@ -1187,43 +1184,43 @@ class Prepared implements PreparedFill {
     p.feeCurrency = f.feeCurrency;
     p.fillId = f.fillId;
     p.quantity = f.qty;
-    p.qR = f.qty.raw;
+    p.qR = norm(f.qty.raw);
     p.qP = f.qty.precision;
     p.price = f.price;
     p.fee = f.fee;
-    p.nqR = f.newQty.raw;
+    p.nqR = norm(f.newQty.raw);
     p.nqP = f.newQty.precision;
-    p.bR = f.basis.raw;
+    p.bR = norm(f.basis.raw);
     p.bP = f.basis.precision;
-    p.rdR = f.realizedDelta.raw;
+    p.rdR = norm(f.realizedDelta.raw);
     p.rdP = f.realizedDelta.precision;
-    p.cqR = f.cashQuote.raw;
+    p.cqR = norm(f.cashQuote.raw);
     p.cqP = f.cashQuote.precision;
-    p.cfR = f.cashFee.raw;
+    p.cfR = norm(f.cashFee.raw);
     p.cfP = f.cashFee.precision;
     p.ts = f.ts;
     return p;
   }
 
   get signature(): string | undefined {
-    return this.fillId === undefined ? undefined : signatureOf(this.symbol, formatDecimal(this.qR, this.qP), this.price, this.fee, this.feeCurrency);
+    return this.fillId === undefined ? undefined : signatureOf(this.symbol, formatDecimal(big(this.qR), this.qP), this.price, this.fee, this.feeCurrency);
   }
   get qty(): Decimal {
-    return Decimal.fromRaw(this.qR, this.qP);
+    return Decimal.fromRaw(big(this.qR), this.qP);
   }
   get newQty(): Decimal {
-    return Decimal.fromRaw(this.nqR, this.nqP);
+    return Decimal.fromRaw(big(this.nqR), this.nqP);
   }
   get basis(): Decimal {
-    return Decimal.fromRaw(this.bR, this.bP);
+    return Decimal.fromRaw(big(this.bR), this.bP);
   }
   get realizedDelta(): Decimal {
-    return Decimal.fromRaw(this.rdR, this.rdP);
+    return Decimal.fromRaw(big(this.rdR), this.rdP);
   }
   get cashQuote(): Decimal {
-    return Decimal.fromRaw(this.cqR, this.cqP);
+    return Decimal.fromRaw(big(this.cqR), this.cqP);
   }
   get cashFee(): Decimal {
-    return Decimal.fromRaw(this.cfR, this.cfP);
+    return Decimal.fromRaw(big(this.cfR), this.cfP);
   }
 }
