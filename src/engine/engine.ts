@@ -1215,7 +1215,8 @@ export class Engine {
       // are never reused, and state.sqlite keeps every fill); a duplicate of a fill older than the
       // retained history is not caught after a resume: venues repeat fills within seconds, not hours
       oms: this.oms.liveSnapshot(),
-      working: [...this.#working.values()].map((w) => ({ ...w })),
+      // entries are readonly and never changed in place: shared, not copied
+      working: [...this.#working.values()],
       orderStates: this.#tracker.snapshot(),
       escalated: [...this.#escalated],
       closedTrades: this.#closedTrades.length,
