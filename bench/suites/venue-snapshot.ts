@@ -7,9 +7,8 @@ import { Money } from '../../src/core/money.js';
 import type { Bar } from '../../src/model/bar.js';
 import { usEquity } from '../../src/model/instrument.js';
 import type { OrderRequest } from '../../src/model/order.js';
-import { liveVenueState } from '../../src/engine/backtest.js';
 import { encodeStateBinary } from '../../src/engine/state/index.js';
-import { SimulatedVenue } from '../../src/venues/simulated/index.js';
+import { SimulatedVenue, type SimulatedVenueState } from '../../src/venues/simulated/index.js';
 import { pair, type BenchResult, type BenchSuite } from '../harness.js';
 
 const SYMBOLS = 1_000;
@@ -17,6 +16,26 @@ const FINISHED = 100_000;
 const WORKING = 1_000;
 const MIN = 60_000_000_000n;
 const RUNS = 21;
+
+/** The engine's former checkpoint filter (src/engine/backtest.ts liveVenueState at 188397b), kept here as the peer. */
+function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
+  const keep = new Set<string>();
+  const orders = state.orders;
+  for (let i = 0; i < orders.length; i++) {
+    const o = orders[i] as SimulatedVenueState['orders'][number];
+    const s = o.status;
+    if (s === 'pending' || s === 'open' || s === 'partially-filled') keep.add(o.clientOrderId);
+  }
+  if (keep.size === 0) return { ...state, orders: [] };
+  const links: string[] = [];
+  for (const o of orders) {
+    if (!keep.has(o.clientOrderId)) continue;
+    if (o.parent !== undefined) links.push(o.parent);
+    if (o.sibling !== undefined) links.push(o.sibling);
+  }
+  for (const id of links) keep.add(id);
+  return { ...state, orders: orders.filter((o) => keep.has(o.clientOrderId)) };
+}
 
 function bar(s: number, i: number): Bar {
   const openTimeNs = BigInt(i) * MIN;
@@ -29,7 +48,7 @@ function order(id: string, s: number, extra: Partial<OrderRequest>): OrderReques
 }
 
 /** A venue after FINISHED filled or canceled orders, with WORKING orders working: half plain limits, half bracket legs (their entries filled, kept as links). */
-export async function busyVenue(): Promise<{ venue: SimulatedVenue; kept: number; total: number }> {
+async function busyVenue(): Promise<{ venue: SimulatedVenue; kept: number; total: number }> {
   const instruments = Array.from({ length: SYMBOLS }, (_, s) => usEquity(`S${s}`));
   const venue = SimulatedVenue.defaults({ instruments, startingBalances: [Money.of('1000000000', 'USD')] }).accountType('margin').build();
   await venue.connect();

@@ -224,7 +224,7 @@ export interface SimulatedVenueState {
   /** Cash per currency, in the venue's currency order. */
   readonly cash: readonly MoneyState[];
   readonly books: readonly SimulatedBookState[];
-  /** Every order the venue has seen, in submission order. */
+  /** Every order the venue has seen (from liveSnapshot: the working ones and those they link to), in submission order. */
   readonly orders: readonly SimulatedOrderState[];
   /** Client order ids of orders waiting for their arrival (latency), in arrival order. */
   readonly pending: readonly string[];
