@@ -185,8 +185,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     if (orders > 0) options.afterCommit?.(orders);
     const sending = engine.flushSends();
     sent?.({ committedNs, sentNs: process.hrtime.bigint(), orders });
-    logger.flush();
+    // the log's disk write waits until the orders are out: done first, it sat between the commit and the
+    // request reaching the socket
     await sending;
+    logger.flush();
   }
 
   const pendingEvents: VenueEvent[] = [];
