@@ -2,7 +2,7 @@
 // cycle, each against a minimal number-based twin doing the same work in the same run
 import { loadavg } from 'node:os';
 import { TestClock, Rng } from '../../src/core/index.js';
-import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order } from '../../src/oms/index.js';
+import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order, type OrderManagerState } from '../../src/oms/index.js';
 import { DefaultRiskEngine, makeRiskConfig } from '../../src/risk/index.js';
 import { pair, type BenchResult, type BenchSuite } from '../harness.js';
 
@@ -213,13 +213,79 @@ function omsBench(): BenchResult[] {
       note:
         `load average ${load()} on this shared machine; target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history; ` +
         'both sides hash a new UUID and fill id into maps that grow to 50k entries and keep them (most of the twin\'s time, with the GC of those records); ' +
-        'the exact side adds bigint cash/position/cost-basis/PnL updates, the transition table and idempotency/owner checks',
+        'the exact side adds exact cash/position/cost-basis/PnL updates (safe-integer scaled amounts, bigint past 2^53), the transition table, idempotency/owner checks and the per-order fill index liveSnapshot uses',
+    },
+  ];
+}
+
+/** A copy of the engine's liveOmsState (src/engine/engine.ts): the O(run) filter liveSnapshot replaces. */
+function liveOmsState(state: OrderManagerState): OrderManagerState {
+  const orders = new Set<string>();
+  for (const o of state.active) orders.add(o.id);
+  for (const o of state.history) orders.add(o.id);
+  const fo = state.fillOrders;
+  const keepFillIds: string[] = [];
+  const keepOrderIds: string[] = [];
+  const fillIds = new Set<string>();
+  for (let i = 0; i < fo.orderIds.length; i++) {
+    const id = fo.orderIds[i] as string;
+    if (!orders.has(id)) continue;
+    const f = fo.fillIds[i] as string;
+    keepFillIds.push(f);
+    keepOrderIds.push(id);
+    fillIds.add(f);
+  }
+  const pf = state.portfolio.fills;
+  const fills = { ids: [] as string[], data: [] as string[] };
+  if (fillIds.size > 0) {
+    for (let i = 0; i < pf.ids.length; i++) {
+      const id = pf.ids[i] as string;
+      if (!fillIds.has(id)) continue;
+      fills.ids.push(id);
+      fills.data.push(pf.data[i] as string);
+    }
+  }
+  const keys = new Set<string>();
+  for (const o of state.active) if (o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  for (const o of state.history) if (o.idempotencyKey !== null) keys.add(o.idempotencyKey);
+  return {
+    ...state,
+    portfolio: { ...state.portfolio, fills },
+    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
+    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
+  };
+}
+
+function checkpointBench(): BenchResult[] {
+  const ORDERS = 50_000;
+  const mgr = new OrderManager({ clock: new TestClock(0n), idGenerator: seededUuid(new Rng(3)), historyLimit: 256 });
+  mgr.deposit('USDT', '100000000');
+  for (let i = 0; i < ORDERS; i++) {
+    const id = mgr.submit(limitOrder('BTC-USDT', 'Buy', '0.002', '50000.5', `k${i}`));
+    mgr.addFill({ orderId: id, fillId: `a${i}`, price: '50000.5', quantity: '0.001' });
+    // every 1000th order stays working with half its quantity
+    if (i % 1000 !== 0) mgr.addFill({ orderId: id, fillId: `b${i}`, price: '50000.25', quantity: '0.001' });
+  }
+  const same = JSON.stringify(mgr.liveSnapshot(), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) === JSON.stringify(liveOmsState(mgr.snapshot()), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  if (!same) throw new Error('liveSnapshot() differs from liveOmsState(snapshot())');
+  const r = pair(() => mgr.liveSnapshot(), () => liveOmsState(mgr.snapshot()), 1, 15, 3);
+  const live = mgr.liveSnapshot();
+  return [
+    {
+      name: 'OMS checkpoint state after a 50k-order run (historyLimit 256): liveSnapshot()',
+      unit: 'snapshots/s',
+      median: r.subject,
+      runs: 15,
+      peer: "liveOmsState(snapshot()) as the engine computes it (copies every fill and key, then filters)",
+      peerMedian: r.peer,
+      ratio: r.ratio,
+      note: `load average ${load()}; same state byte for byte; ${live.active.length} working + ${live.history.length} retained orders with ${live.fillOrders.fillIds.length} fills, out of ${ORDERS} orders and ${mgr.snapshot().fillOrders.fillIds.length} fills`,
     },
   ];
 }
 
 const suite: BenchSuite = {
   name: 'oms-risk',
-  run: () => [...riskBench(), ...omsBench()],
+  run: () => [...riskBench(), ...omsBench(), ...checkpointBench()],
 };
 export default suite;
