@@ -352,6 +352,8 @@ export class SimulatedVenue implements BarDrivenVenue {
   readonly #fractional: boolean;
   #config: SimulatedVenueConfigState | undefined;
   readonly #sum: RawSum = { raw: 0n, precision: 0 };
+  /** The instruments' symbols in code-unit order, for position reports (the set of books never changes). */
+  readonly #symbolsSorted: readonly string[];
 
   /** Builds the venue from a complete configuration; prefer `SimulatedVenueBuilder` or `SimulatedVenue.defaults`. @throws SimulatedVenueError InvalidConfig */
   constructor(config: SimulatedVenueConfig) {
@@ -382,6 +384,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       }
       this.#books.set(symbol, emptyBook(inst));
     }
+    this.#symbolsSorted = [...this.#books.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     for (const m of config.startingBalances) {
       if (this.#cash.has(m.currency)) throw new SimulatedVenueError('InvalidConfig', `starting balance in ${m.currency} is given twice`);
       this.#cash.set(m.currency, m);
@@ -474,8 +477,23 @@ export class SimulatedVenue implements BarDrivenVenue {
   }
 
   orderReports(options?: { includeClosed?: boolean }): Promise<OrderReport[]> {
-    const all = options?.includeClosed === true;
-    return Promise.resolve(this.#orderList.filter((o) => all || OPEN.has(o.status)).map((o) => this.#report(o)));
+    const orders = options?.includeClosed === true ? this.#orderList : this.#workingOrders();
+    return Promise.resolve(orders.map((o) => this.#report(o)));
+  }
+
+  /** The orders not yet closed, in submission order, from the books' working lists: O(instruments + working orders). */
+  #workingOrders(): SimOrder[] {
+    // every order not yet closed sits in its book's working list (closed ones may linger until the next prune)
+    const out: SimOrder[] = [];
+    for (const b of this.#books.values()) {
+      const working = b.working;
+      for (let i = 0; i < working.length; i++) {
+        const o = working[i] as SimOrder;
+        if (OPEN.has(o.status)) out.push(o);
+      }
+    }
+    if (out.length > 1) out.sort(byIndex);
+    return out;
   }
 
   orderReport(clientOrderId: ClientOrderId): Promise<OrderReport | undefined> {
@@ -485,7 +503,8 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   positionReports(): Promise<PositionReport[]> {
     const out: PositionReport[] = [];
-    for (const [symbol, b] of [...this.#books].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+    for (const symbol of this.#symbolsSorted) {
+      const b = this.#books.get(symbol) as Book;
       if (b.position === 0n) continue;
       out.push(
         Object.freeze({
@@ -560,15 +579,7 @@ export class SimulatedVenue implements BarDrivenVenue {
    */
   liveSnapshot(): SimulatedVenueState {
     if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
-    // every order not yet closed sits in its book's working list (closed ones may linger until the next prune)
-    const keep: SimOrder[] = [];
-    for (const b of this.#books.values()) {
-      const working = b.working;
-      for (let i = 0; i < working.length; i++) {
-        const o = working[i] as SimOrder;
-        if (OPEN.has(o.status)) keep.push(o);
-      }
-    }
+    const keep = this.#workingOrders();
     const n = keep.length;
     if (n !== 0) {
       const kept = new Set<SimOrder>(keep);
@@ -583,7 +594,7 @@ export class SimulatedVenue implements BarDrivenVenue {
           keep.push(o.sibling);
         }
       }
-      keep.sort(byIndex);
+      if (keep.length !== n) keep.sort(byIndex);
     }
     const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(keep.length);
     for (let i = 0; i < keep.length; i++) orders[i] = orderState(keep[i] as SimOrder);

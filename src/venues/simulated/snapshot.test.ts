@@ -384,9 +384,9 @@ async function driveWorking(venue: SimulatedVenue, steps: readonly Step[], from:
 }
 
 describe('SimulatedVenue liveSnapshot', () => {
-  it('equals liveVenueState(snapshot()) byte for byte after every call of random submit/fill/cancel/modify/bracket runs', async () => {
+  it('equals liveVenueState(snapshot()) byte for byte after every call of random submit/fill/cancel/modify/bracket runs (and orderReports() lists the working orders)', async () => {
     const seen = { checks: 0, working: 0, dropped: 0, links: 0, pending: 0 };
-    const compare = (v: SimulatedVenue): void => {
+    const compare = async (v: SimulatedVenue): Promise<void> => {
       const full = v.snapshot();
       const want = liveVenueStateOracle(full);
       const got = v.liveSnapshot();
@@ -399,6 +399,8 @@ describe('SimulatedVenue liveSnapshot', () => {
         else seen.links++;
       }
       seen.pending += got.pending.length;
+      const all = await v.orderReports({ includeClosed: true });
+      expect(dump(await v.orderReports())).toBe(dump(all.filter((r) => WORKING.has(r.status))));
     };
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), async (seed, faulty) => {
@@ -409,10 +411,10 @@ describe('SimulatedVenue liveSnapshot', () => {
         const outer = faulty ? new FaultyVenue(builderOf(variant), new Rng(`live-${seed}`), FAULT_PRESETS.chaos) : builderOf(variant).build();
         const v = outer instanceof FaultyVenue ? outer.inner : outer;
         await outer.connect();
-        compare(v);
+        await compare(v);
         for (let i = 0; i < steps.length; i++) {
           await drive(outer, steps, i, i + 1, []);
-          compare(v);
+          await compare(v);
         }
       }),
       { numRuns: 80 },
