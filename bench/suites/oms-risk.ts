@@ -198,7 +198,7 @@ function omsBench(): BenchResult[] {
     }
     return oms;
   };
-  const r = pair(runExact, runNumber, CYCLES, 7, 2);
+  const r = pair(runExact, runNumber, CYCLES, 15, 2);
   const check = runExact();
   if (check.historyCount() !== CYCLES || check.activeCount() !== 0) throw new Error('OMS cycle did not fill every order');
   return [
@@ -206,7 +206,7 @@ function omsBench(): BenchResult[] {
       name: 'OMS submit -> acknowledge -> fill (exact decimals)',
       unit: 'orders/s',
       median: r.subject,
-      runs: 7,
+      runs: 15,
       peer: 'number-arithmetic OMS twin',
       peerMedian: r.peer,
       ratio: r.ratio,
