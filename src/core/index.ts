@@ -5,3 +5,4 @@ export * from './ids.js';
 export * from './clock.js';
 export * from './rng.js';
 export * from './schema.js';
+export { frozenData, isFrozenData } from './frozen.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Price } from '../../core/decimal.js';
+import { frozenData, isFrozenData } from '../../core/frozen.js';
 import { decodeStateBinary, encodeStateBinary, encodeStateBinaryView, STATE_BINARY_VERSION } from './binary.js';
 import { StateError } from './errors.js';
 
@@ -113,7 +114,7 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     version.writeUInt16LE(STATE_BINARY_VERSION + 1, 4);
     const e = errorOf(() => decodeStateBinary(version));
     expect(e.code).toBe('SchemaMismatch');
-    expect(e.message).toContain(`format version ${STATE_BINARY_VERSION + 1}; this build reads version ${STATE_BINARY_VERSION}`);
+    expect(e.message).toContain(`format version ${STATE_BINARY_VERSION + 1}; this build reads versions 1 and ${STATE_BINARY_VERSION}`);
   });
 
   it('refuses damaged structure: a flipped byte in the header, tags or string lengths is CheckpointCorrupt or decodes to another value, never a crash', () => {
@@ -135,6 +136,36 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     }
     // the store's SHA-256 catches the rest (store.test.ts); most flips break the structure by themselves
     expect(refused).toBeGreaterThan(0.9 * (stringData - slotsEnd + 32));
+  });
+
+  it('embeds frozenData values: encoded once, the same bytes reused, decoded to the same plain values, and a fresh copy encodes the same', () => {
+    const order = (i: number) => ({ id: `O-${i}`, side: i % 2 === 0 ? 'Buy' : 'Sell', qty: `${i}.5`, ns: 1_700_000_000_000_000_000n + BigInt(i), px: [i / 3, -0], status: { kind: 'Filled', reason: null } });
+    const done = Array.from({ length: 50 }, (_, i) => frozenData(order(i)));
+    expect(isFrozenData(done[0] as object)).toBe(true);
+    expect(Object.isFrozen((done[0] as { status: object }).status)).toBe(true);
+    const state = (extra: number) => ({ extra, history: done, active: [order(1000 + extra)], text: 'shared strings O-1 Buy' });
+    const a = encodeStateBinary(state(1));
+    const back = decodeStateBinary(a) as ReturnType<typeof state>;
+    expect(back).toStrictEqual(state(1));
+    expect(Object.isFrozen(back.history[0])).toBe(false);
+    expect(Object.is((back.history[3] as { px: number[] }).px[1], -0)).toBe(true);
+    // the same state again (cache hit) gives the same bytes; another state around the same frozen parts decodes right
+    expect(encodeStateBinary(state(1)).equals(a)).toBe(true);
+    expect(decodeStateBinary(encodeStateBinary(state(2)))).toStrictEqual(state(2));
+    // frozen copies made afresh (a restored engine's) encode to the same bytes as the cached ones
+    const again = { extra: 1, history: Array.from({ length: 50 }, (_, i) => frozenData(order(i))), active: [order(1001)], text: 'shared strings O-1 Buy' };
+    expect(encodeStateBinary(again).equals(a)).toBe(true);
+    // a frozen part cut short inside is refused, never half-decoded
+    const cut = Buffer.from(a);
+    const at = cut.indexOf(Buffer.from('AXSB', 'latin1'), 4);
+    expect(at).toBeGreaterThan(0);
+    cut.writeUInt32LE(cut.readUInt32LE(at + 8) + 1, at + 8);
+    expect(() => decodeStateBinary(cut)).toThrow(StateError);
+    // a version-1 state may not hold embedded values
+    const v1 = Buffer.from(a);
+    v1.writeUInt16LE(1, 4);
+    expect(errorOf(() => decodeStateBinary(v1)).message).toMatch(/embedded value \(tag 13\) in a version 1 state/);
+    expect(() => frozenData({ packed: new Float64Array(2) })).toThrow(TypeError);
   });
 
   it('refuses an unknown tag and slots left over', () => {

@@ -1,3 +1,4 @@
+import { isFrozenData } from '../../core/frozen.js';
 import { StateError } from './errors.js';
 
 /**
@@ -18,15 +19,20 @@ import { StateError } from './errors.js';
  * 6 string (varint table index), 7 int64 bigint (next slot), 8 other bigint (table index of its
  * decimal text), 9 array (varint length, elements), 10 number array (varint length, that many slots;
  * decodes to a plain number[]), 11 object ((varint key index + 1, value)* then 0), 12 Float64Array
- * (varint length, that many slots; decodes to a Float64Array, so packed indicator state is one copy).
- * Strings are interned in first-use order, so the same value always gives the same bytes. The file
+ * (varint length, that many slots; decodes to a Float64Array, so packed indicator state is one copy),
+ * 13 embedded (format version 2: varint byte length, then a complete encoding of its own, header and
+ * string table included; decodes to its value): a value marked with core's `frozenData` is encoded
+ * once on its own and its bytes are reused by every later checkpoint that holds it (an OMS's finished
+ * orders, say), so unchanged immutable parts cost a copy, not a walk.
+ * Strings are interned in first-use order, so the same value (with the same parts marked frozen)
+ * always gives the same bytes. The file
  * sizes in the header must add up to the buffer's length exactly, and decoding must consume every slot,
  * tag and string: anything else is CheckpointCorrupt.
  */
 export const STATE_BINARY_ENCODING = 'axon-state-bin-1';
 
-/** Format version written at offset 4; another version is refused with SchemaMismatch. */
-export const STATE_BINARY_VERSION = 1;
+/** Format version written at offset 4; version 1 (no embedded values) is still read; others are refused with SchemaMismatch. */
+export const STATE_BINARY_VERSION = 2;
 
 const MAGIC = 0x42535841; // "AXSB" read as u32 little-endian
 const HEADER = 32;
@@ -48,6 +54,7 @@ const T_ARRAY = 9;
 const T_NUMBERS = 10;
 const T_OBJECT = 11;
 const T_FLOAT64_ARRAY = 12;
+const T_EMBED = 13;
 
 type Path = (string | number)[];
 
@@ -77,6 +84,11 @@ let nTags = 0;
 let strings: string[] = [];
 let stringIndex = new Map<string, number>();
 let generation = 0;
+let generations = 0;
+// encodings of frozenData values, by identity: they cannot change, so neither can their bytes
+const embedded = new WeakMap<object, Uint8Array>();
+/** True while a frozen value is encoded on its own: values inside it are written inline. */
+let standalone = false;
 let out = Buffer.allocUnsafeSlow(1 << 16);
 
 /** Key list of an object shape seen before, with its keys' table indices + 1 in the current encoding. */
@@ -247,6 +259,19 @@ function putValue(v: unknown, depth: number): void {
     return;
   }
   if (depth >= MAX_DEPTH) throw new Unencodable(`a value nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
+  if (!standalone && isFrozenData(v)) {
+    let bytes = embedded.get(v);
+    if (bytes === undefined) {
+      bytes = encodeAlone(v);
+      embedded.set(v, bytes);
+    }
+    putTag(T_EMBED);
+    putVarint(bytes.length);
+    if (nTags + bytes.length > tags.length) growTags(nTags + bytes.length);
+    tags.set(bytes, nTags);
+    nTags += bytes.length;
+    return;
+  }
   if (Array.isArray(v)) {
     putArray(v, depth);
     return;
@@ -272,6 +297,39 @@ function putValue(v: unknown, depth: number): void {
     putValue(src[k], depth + 1);
   }
   putTag(0);
+}
+
+/**
+ * A complete encoding of `v` on its own (own slots, tags and string table), copied out; the encoder's
+ * state for the value around it is put aside and back.
+ */
+function encodeAlone(v: object): Uint8Array {
+  const saved = { slotBuf, nSlots, tags, nTags, strings, stringIndex, generation };
+  slotBuf = new ArrayBuffer(1024);
+  f64 = new Float64Array(slotBuf);
+  i64 = new BigInt64Array(slotBuf);
+  nSlots = 0;
+  tags = new Uint8Array(256);
+  nTags = 0;
+  strings = [];
+  stringIndex = new Map();
+  generation = ++generations;
+  standalone = true;
+  try {
+    putValue(v, 0);
+    return Uint8Array.prototype.slice.call(finish());
+  } finally {
+    standalone = false;
+    slotBuf = saved.slotBuf;
+    f64 = new Float64Array(slotBuf);
+    i64 = new BigInt64Array(slotBuf);
+    nSlots = saved.nSlots;
+    tags = saved.tags;
+    nTags = saved.nTags;
+    strings = saved.strings;
+    stringIndex = saved.stringIndex;
+    generation = saved.generation;
+  }
 }
 
 /** Finds the path of the first value the encoder refused (the fast path keeps no path). */
@@ -304,7 +362,7 @@ export function encodeStateBinaryView(value: unknown): Uint8Array {
   nTags = 0;
   strings = [];
   stringIndex = new Map();
-  generation++;
+  generation = ++generations;
   try {
     putValue(value, 0);
   } catch (e) {
@@ -313,6 +371,11 @@ export function encodeStateBinaryView(value: unknown): Uint8Array {
   } finally {
     stringIndex = new Map();
   }
+  return finish();
+}
+
+/** Writes the header, slots, tags and string table of the value just put into `out`; returns the view. */
+function finish(): Uint8Array {
   const lengthsStart = nTags;
   for (let i = 0; i < strings.length; i++) putVarint((strings[i] as string).length);
   const lengthBytes = nTags - lengthsStart;
@@ -360,6 +423,7 @@ let dF64: Float64Array = new Float64Array(0);
 let dI64: BigInt64Array = new BigInt64Array(0);
 let dSlot = 0;
 let dStrings: string[] = [];
+let dVersion = STATE_BINARY_VERSION;
 
 function readVarint(): number {
   let n = 0;
@@ -451,6 +515,20 @@ function readValue(depth: number): unknown {
         else obj[key] = value;
       }
     }
+    case T_EMBED: {
+      if (dVersion < 2) throw corrupt(`an embedded value (tag ${T_EMBED}) in a version ${dVersion} state`);
+      if (depth >= MAX_DEPTH) throw corrupt(`values nested deeper than ${MAX_DEPTH} levels`);
+      const n = readVarint();
+      if (n > dEnd - dPos) throw corrupt(`an embedded value of ${n} bytes does not fit in the value tree`);
+      const sub = dTags.subarray(dPos, dPos + n);
+      dPos += n;
+      const saved = { dTags, dPos, dEnd, dF64, dI64, dSlot, dStrings, dVersion };
+      try {
+        return decodeAt(sub, depth + 1);
+      } finally {
+        ({ dTags, dPos, dEnd, dF64, dI64, dSlot, dStrings, dVersion } = saved);
+      }
+    }
     default:
       throw corrupt(`unknown tag ${tag} at tag byte ${dPos - 1}`);
   }
@@ -463,12 +541,24 @@ function readValue(depth: number): unknown {
  * another format version
  */
 export function decodeStateBinary(buf: Uint8Array): unknown {
+  try {
+    return decodeAt(buf, 0);
+  } finally {
+    dTags = new Uint8Array(0);
+    dF64 = new Float64Array(0);
+    dI64 = new BigInt64Array(0);
+    dStrings = [];
+  }
+}
+
+/** Decodes one complete encoding (the whole buffer, or an embedded one at nesting `depth`). */
+function decodeAt(buf: Uint8Array, depth: number): unknown {
   if (buf.length < HEADER) throw corrupt(`${buf.length} bytes is shorter than the ${HEADER}-byte header (truncated?)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   if (view.getUint32(0, true) !== MAGIC) throw corrupt('it does not start with "AXSB"; not an AXON binary state');
   const version = view.getUint16(4, true);
-  if (version !== STATE_BINARY_VERSION) {
-    throw new StateError('SchemaMismatch', `binary checkpoint state has format version ${version}; this build reads version ${STATE_BINARY_VERSION}`);
+  if (version !== 1 && version !== STATE_BINARY_VERSION) {
+    throw new StateError('SchemaMismatch', `binary checkpoint state has format version ${version}; this build reads versions 1 and ${STATE_BINARY_VERSION}`);
   }
   const slots = view.getUint32(8, true);
   const tagBytes = view.getUint32(12, true);
@@ -512,17 +602,11 @@ export function decodeStateBinary(buf: Uint8Array): unknown {
   dI64 = new BigInt64Array(slotBytes, slotOffset, slots);
   dSlot = 0;
   dStrings = table;
+  dVersion = version;
   dPos = tagStart;
   dEnd = lengthsStart;
-  try {
-    const value = readValue(0);
-    if (dPos !== dEnd) throw corrupt(`${dEnd - dPos} tag bytes left after the value`);
-    if (dSlot !== slots) throw corrupt(`${slots - dSlot} slots left after the value`);
-    return value;
-  } finally {
-    dTags = new Uint8Array(0);
-    dF64 = new Float64Array(0);
-    dI64 = new BigInt64Array(0);
-    dStrings = [];
-  }
+  const value = readValue(depth);
+  if (dPos !== dEnd) throw corrupt(`${dEnd - dPos} tag bytes left after the value`);
+  if (dSlot !== slots) throw corrupt(`${slots - dSlot} slots left after the value`);
+  return value;
 }

@@ -294,7 +294,7 @@ describe('StateStore: checkpoints', () => {
     version.writeUInt16LE(9, 4);
     const e = put(version);
     expect(e.code).toBe('SchemaMismatch');
-    expect(e.message).toMatch(/format version 9; this build reads version 1/);
+    expect(e.message).toMatch(/format version 9; this build reads versions 1 and 2/);
   });
 });
 
