@@ -1,6 +1,7 @@
 import { Price, Quantity, divRound, formatDecimal, pow10, type DecimalInput } from '../../core/decimal.js';
 import { CoreError } from '../../core/errors.js';
 import { Money } from '../../core/money.js';
+import { frozenData } from '../../core/frozen.js';
 import type { ClientOrderId, TradeId, VenueOrderId } from '../../core/ids.js';
 import { barProblem, type Bar, type Timeframe } from '../../model/bar.js';
 import type { Instrument } from '../../model/instrument.js';
@@ -124,6 +125,8 @@ interface SimOrder {
   costQty: bigint;
   costFilled: bigint;
   costRef: bigint;
+  /** The last liveSnapshot state of this order (frozenData) and the Money objects it was taken from. */
+  snap: { readonly state: SimulatedOrderState; readonly commission: Money; readonly budget: Money | undefined } | undefined;
 }
 
 function emptyBook(inst: Instrument): Book {
@@ -597,7 +600,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (keep.length !== n) keep.sort(byIndex);
     }
     const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(keep.length);
-    for (let i = 0; i < keep.length; i++) orders[i] = orderState(keep[i] as SimOrder);
+    for (let i = 0; i < keep.length; i++) orders[i] = liveOrderState(keep[i] as SimOrder);
     return this.#state(orders);
   }
 
@@ -844,6 +847,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       costQty: 0n,
       costFilled: 0n,
       costRef: 0n,
+      snap: undefined,
     };
   }
 
@@ -924,6 +928,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       costQty: 0n,
       costFilled: 0n,
       costRef: 0n,
+      snap: undefined,
     };
     this.#orders.set(id, o);
     this.#orderList.push(o);
@@ -1356,6 +1361,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       costQty: 0n,
       costFilled: 0n,
       costRef: 0n,
+      snap: undefined,
     };
     this.#orders.set(cid, o);
     this.#orderList.push(o);
@@ -1554,6 +1560,36 @@ function orderState(o: SimOrder): SimulatedOrderState {
     tsLast: o.tsLast,
     budget: o.budget === undefined ? undefined : moneyState(o.budget),
   };
+}
+
+/**
+ * orderState(o), deep-frozen and reused while the order is unchanged (compared field by field: an order
+ * resting between checkpoints costs a dozen comparisons, and the checkpoint encoder reuses its bytes).
+ */
+function liveOrderState(o: SimOrder): SimulatedOrderState {
+  const c = o.snap;
+  if (c !== undefined) {
+    const s = c.state;
+    if (
+      s.qty === o.qty &&
+      s.limit === o.limit &&
+      s.stop === o.stop &&
+      s.filled === o.filled &&
+      s.notional === o.notional &&
+      c.commission === o.commission &&
+      s.status === o.status &&
+      s.arrivalNs === o.arrivalNs &&
+      s.triggered === o.triggered &&
+      s.sibling === o.sibling?.clientOrderId &&
+      s.tsLast === o.tsLast &&
+      c.budget === o.budget
+    ) {
+      return s;
+    }
+  }
+  const state = frozenData(orderState(o));
+  o.snap = { state, commission: o.commission, budget: o.budget };
+  return state;
 }
 
 function byIndex(a: SimOrder, b: SimOrder): number {
