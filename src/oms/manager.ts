@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Decimal, formatDecimal, type DecimalInput } from '../core/decimal.js';
 import { LiveClock, type Clock } from '../core/clock.js';
+import { frozenData } from '../core/frozen.js';
 import type { Rng } from '../core/rng.js';
 import { OmsError } from './errors.js';
 import { limitOrder, marketOrder, notionalOrder, orderToDict, type OmsOrderType, type Order, type OrderDict, type Side } from './order.js';
@@ -106,6 +107,22 @@ interface OrderState {
   moreFills: string[] | undefined;
   readonly createdAt: bigint;
   updatedAt: bigint;
+  /** The last liveSnapshot record of this order (frozenData) and the fields it was taken from. */
+  snap: OrderSnap | undefined;
+}
+
+interface OrderSnap {
+  readonly record: OrderStateSnapshot;
+  readonly kind: OrderStatusKind;
+  readonly status: OrderStatus;
+  readonly fqR: bigint;
+  readonly fqP: number;
+  readonly fnR: bigint;
+  readonly fnP: number;
+  readonly lastFillPrice: Decimal | undefined;
+  readonly pxPrecision: number;
+  readonly fillCount: number;
+  readonly updatedAt: bigint;
 }
 
 // character codes of the 16 hex digits
@@ -217,6 +234,7 @@ export class OrderManager {
       fillCount: 0,
       firstFill: undefined,
       moreFills: undefined,
+      snap: undefined,
       createdAt: now,
       updatedAt: now,
     };
@@ -518,12 +536,12 @@ export class OrderManager {
       orderIds[i] = p.orderId;
     }
     const active: OrderStateSnapshot[] = [];
-    for (const s of this.#active.values()) active.push(orderSnapshot(s));
+    for (const s of this.#active.values()) active.push(liveOrderSnapshot(s));
     return {
       version: 1,
       portfolio: fillLedger.snapshotWith(this.portfolio, fillIds),
       active,
-      history: this.#retained().map(orderSnapshot),
+      history: this.#retained().map(liveOrderSnapshot),
       historyCount: this.#historyTotal,
       idempotencyKeys: keyRanks.map((r) => keyOf.get(r) as string),
       fillOrders: { fillIds: fillIds.slice(), orderIds },
@@ -699,6 +717,34 @@ function orderSnapshot(s: OrderState): OrderStateSnapshot {
   };
 }
 
+/**
+ * orderSnapshot(s), deep-frozen and reused while the order is unchanged (its fields compared one by one):
+ * a resting or finished order costs a few comparisons per checkpoint, and the checkpoint encoder reuses
+ * its bytes.
+ */
+function liveOrderSnapshot(s: OrderState): OrderStateSnapshot {
+  const st = (s.status ??= statusOf(s, s.kind));
+  const c = s.snap;
+  if (
+    c !== undefined &&
+    c.kind === s.kind &&
+    c.status === st &&
+    c.fqR === s.fqR &&
+    c.fqP === s.fqP &&
+    c.fnR === s.fnR &&
+    c.fnP === s.fnP &&
+    c.lastFillPrice === s.lastFillPrice &&
+    c.pxPrecision === s.pxPrecision &&
+    c.fillCount === s.fillCount &&
+    c.updatedAt === s.updatedAt
+  ) {
+    return c.record;
+  }
+  const record = frozenData(orderSnapshot(s));
+  s.snap = { record, kind: s.kind, status: st, fqR: s.fqR, fqP: s.fqP, fnR: s.fnR, fnP: s.fnP, lastFillPrice: s.lastFillPrice, pxPrecision: s.pxPrecision, fillCount: s.fillCount, updatedAt: s.updatedAt };
+  return record;
+}
+
 function readOrder(r: StateReader, v: unknown, path: string): OrderState {
   const o = r.obj(v, path, ORDER_KEYS);
   const id = r.str(o.id, `${path}.id`);
@@ -766,6 +812,7 @@ function readOrder(r: StateReader, v: unknown, path: string): OrderState {
     fillCount,
     firstFill: undefined,
     moreFills: undefined,
+    snap: undefined,
     createdAt,
     updatedAt,
   };

@@ -143,7 +143,8 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     const done = Array.from({ length: 50 }, (_, i) => frozenData(order(i)));
     expect(isFrozenData(done[0] as object)).toBe(true);
     expect(Object.isFrozen((done[0] as { status: object }).status)).toBe(true);
-    const state = (extra: number) => ({ extra, history: done, active: [order(1000 + extra)], text: 'shared strings O-1 Buy' });
+    // '€' keeps the outer string table UTF-16; the embedded ones are Latin-1
+    const state = (extra: number) => ({ extra, history: done, active: [order(1000 + extra)], text: 'shared strings O-1 Buy €' });
     const a = encodeStateBinary(state(1));
     const back = decodeStateBinary(a) as ReturnType<typeof state>;
     expect(back).toStrictEqual(state(1));
@@ -153,7 +154,7 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     expect(encodeStateBinary(state(1)).equals(a)).toBe(true);
     expect(decodeStateBinary(encodeStateBinary(state(2)))).toStrictEqual(state(2));
     // frozen copies made afresh (a restored engine's) encode to the same bytes as the cached ones
-    const again = { extra: 1, history: Array.from({ length: 50 }, (_, i) => frozenData(order(i))), active: [order(1001)], text: 'shared strings O-1 Buy' };
+    const again = { extra: 1, history: Array.from({ length: 50 }, (_, i) => frozenData(order(i))), active: [order(1001)], text: 'shared strings O-1 Buy €' };
     expect(encodeStateBinary(again).equals(a)).toBe(true);
     // a frozen part cut short inside is refused, never half-decoded
     const cut = Buffer.from(a);
@@ -166,6 +167,19 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     v1.writeUInt16LE(1, 4);
     expect(errorOf(() => decodeStateBinary(v1)).message).toMatch(/embedded value \(tag 13\) in a version 1 state/);
     expect(() => frozenData({ packed: new Float64Array(2) })).toThrow(TypeError);
+  });
+
+  it('stores Latin-1-only string tables one byte a unit, exactly (high Latin-1 and NUL too), and refuses Latin-1 in a version-1 state', () => {
+    const v = { a: 'plain ascii', b: 'µ\u00ff\u0000é', keys: { 'ÿ': 1 } };
+    const bytes = encodeStateBinary(v);
+    expect(bytes.readUInt16LE(6)).toBe(1);
+    expect(decodeStateBinary(bytes)).toStrictEqual(v);
+    const wide = encodeStateBinary({ ...v, c: '€' });
+    expect(wide.readUInt16LE(6)).toBe(0);
+    expect(decodeStateBinary(wide)).toStrictEqual({ ...v, c: '€' });
+    const v1 = Buffer.from(bytes);
+    v1.writeUInt16LE(1, 4);
+    expect(errorOf(() => decodeStateBinary(v1)).message).toMatch(/string coding 1 is not one this version 1 state may have/);
   });
 
   it('refuses an unknown tag and slots left over', () => {

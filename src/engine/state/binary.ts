@@ -9,12 +9,12 @@ import { StateError } from './errors.js';
  * |--------|-------------|-----------------------------------------------------------------------|
  * | 0      | 4           | magic "AXSB"                                                          |
  * | 4      | 2           | u16 format version (STATE_BINARY_VERSION)                             |
- * | 6      | 2           | u16 0 (reserved)                                                      |
+ * | 6      | 2           | u16 string coding: 0 UTF-16LE, 1 Latin-1 (version 2, all units < 256) |
  * | 8      | 4 x 6       | u32 slots, tag bytes, string count, length bytes, string bytes, 0     |
  * | 32     | 8 x slots   | 8-byte slots: float64 numbers and int64 bigints, little-endian        |
  * | ...    | tag bytes   | the value tree, depth first (tags below, varints are LEB128 unsigned)  |
  * | ...    | length bytes| varint UTF-16 length of each table string                             |
- * | ...    | string bytes| the table strings, UTF-16LE (exact for any JS string, lone surrogates too) |
+ * | ...    | string bytes| the table strings, UTF-16LE or Latin-1 (exact for any JS string, lone surrogates too) |
  * Tags: 0 null, 1 undefined, 2 false, 3 true, 4 number (next slot), 5 uint32 number (varint),
  * 6 string (varint table index), 7 int64 bigint (next slot), 8 other bigint (table index of its
  * decimal text), 9 array (varint length, elements), 10 number array (varint length, that many slots;
@@ -55,6 +55,11 @@ const T_NUMBERS = 10;
 const T_OBJECT = 11;
 const T_FLOAT64_ARRAY = 12;
 const T_EMBED = 13;
+/** Header u16 at offset 6: how the string data is stored (version 1 always UTF-16LE). */
+const STRINGS_UTF16 = 0;
+const STRINGS_LATIN1 = 1;
+// eslint-disable-next-line no-control-regex
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 
 type Path = (string | number)[];
 
@@ -382,12 +387,14 @@ function finish(): Uint8Array {
   const stringCount = strings.length;
   const text = strings.join('');
   strings = [];
-  const stringBytes = text.length * 2;
+  // version 2: one byte a code unit when every one fits (checkpoints are mostly ASCII), else UTF-16LE
+  const wide = NOT_LATIN1.test(text);
+  const stringBytes = wide ? text.length * 2 : text.length;
   const total = HEADER + nSlots * 8 + nTags + stringBytes;
   if (out.length < total) out = Buffer.allocUnsafeSlow(Math.max(total, out.length * 2));
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt16LE(STATE_BINARY_VERSION, 4);
-  out.writeUInt16LE(0, 6);
+  out.writeUInt16LE(wide ? STRINGS_UTF16 : STRINGS_LATIN1, 6);
   out.writeUInt32LE(nSlots, 8);
   out.writeUInt32LE(lengthsStart, 12);
   out.writeUInt32LE(stringCount, 16);
@@ -397,7 +404,7 @@ function finish(): Uint8Array {
   out.set(new Uint8Array(slotBuf, 0, nSlots * 8), HEADER);
   if (!LITTLE_ENDIAN) out.subarray(HEADER, HEADER + nSlots * 8).swap64();
   out.set(tags.subarray(0, nTags), HEADER + nSlots * 8);
-  if (stringBytes > 0) out.write(text, HEADER + nSlots * 8 + nTags, stringBytes, 'utf16le');
+  if (stringBytes > 0) out.write(text, HEADER + nSlots * 8 + nTags, stringBytes, wide ? 'utf16le' : 'latin1');
   return out.subarray(0, total);
 }
 
@@ -565,10 +572,12 @@ function decodeAt(buf: Uint8Array, depth: number): unknown {
   const stringCount = view.getUint32(16, true);
   const lengthBytes = view.getUint32(20, true);
   const stringBytes = view.getUint32(24, true);
-  if (view.getUint16(6, true) !== 0 || view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
+  const stringCoding = view.getUint16(6, true);
+  if (stringCoding !== STRINGS_UTF16 && (version < 2 || stringCoding !== STRINGS_LATIN1)) throw corrupt(`string coding ${stringCoding} is not one this version ${version} state may have`);
+  if (view.getUint32(28, true) !== 0) throw corrupt('reserved header bytes are not zero');
   const expected = HEADER + slots * 8 + tagBytes + lengthBytes + stringBytes;
   if (expected !== buf.length) throw corrupt(`${buf.length} bytes, but its header describes ${expected} (truncated or damaged)`);
-  if (stringBytes % 2 !== 0) throw corrupt(`string data of ${stringBytes} bytes is not UTF-16`);
+  if (stringCoding === STRINGS_UTF16 && stringBytes % 2 !== 0) throw corrupt(`string data of ${stringBytes} bytes is not UTF-16`);
   const slotStart = buf.byteOffset + HEADER;
   let slotBytes: ArrayBuffer;
   let slotOffset: number;
@@ -586,7 +595,7 @@ function decodeAt(buf: Uint8Array, depth: number): unknown {
   const lengthsStart = tagStart + tagBytes;
   const dataStart = lengthsStart + lengthBytes;
   const table: string[] = new Array<string>(stringCount);
-  const text = Buffer.from(buf.buffer, buf.byteOffset + dataStart, stringBytes).toString('utf16le');
+  const text = Buffer.from(buf.buffer, buf.byteOffset + dataStart, stringBytes).toString(stringCoding === STRINGS_UTF16 ? 'utf16le' : 'latin1');
   dTags = buf;
   dPos = lengthsStart;
   dEnd = dataStart;
