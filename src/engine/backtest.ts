@@ -34,7 +34,7 @@ import {
   UnlimitedVolume,
   ZeroLatency,
 } from '../venues/simulated/models.js';
-import { SimulatedVenue, type SimulatedVenueState } from '../venues/simulated/simulated-venue.js';
+import { SimulatedVenue } from '../venues/simulated/simulated-venue.js';
 import type { StrategyFactory } from '../strategy/types.js';
 import type { EngineConfig } from './config.js';
 import { Engine, EngineError, MutableBar, type EngineHooks } from './engine.js';
@@ -55,32 +55,6 @@ export function stepBar(clock: TestClock, venue: SimulatedVenue, engine: Engine,
   venue.onBar(bar as unknown as Bar);
   if (bar.closeTimeNs > clock.now()) clock.advanceTo(bar.closeTimeNs);
   engine.onBar(bar);
-}
-
-/**
- * The venue state a backtest checkpoint needs: working orders and the orders they link to (bracket
- * parents and siblings); closed orders are dropped so checkpoints do not grow with the run. After a
- * resume the venue cannot report orders closed before the checkpoint; the engine never asks (its ids are
- * never reused and it reconciles only working and recently finished orders).
- */
-export function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
-  // one pass over all orders for the working ones, then their links (few): the list is every order of the run
-  const keep = new Set<string>();
-  const orders = state.orders;
-  for (let i = 0; i < orders.length; i++) {
-    const o = orders[i] as SimulatedVenueState['orders'][number];
-    const s = o.status;
-    if (s === 'pending' || s === 'open' || s === 'partially-filled') keep.add(o.clientOrderId);
-  }
-  if (keep.size === 0) return { ...state, orders: [] };
-  const links: string[] = [];
-  for (const o of orders) {
-    if (!keep.has(o.clientOrderId)) continue;
-    if (o.parent !== undefined) links.push(o.parent);
-    if (o.sibling !== undefined) links.push(o.sibling);
-  }
-  for (const id of links) keep.add(id);
-  return { ...state, orders: orders.filter((o) => keep.has(o.clientOrderId)) };
 }
 
 /** Inputs of one backtest. */
@@ -278,7 +252,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
         },
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
-      // O(working orders): the same state as liveVenueState(venue.snapshot()), without copying the whole run
+      // working orders and the orders they link to, in O(working orders): closed ones are dropped so
+      // checkpoints do not grow with the run; after a resume the venue cannot report orders closed before
+      // the checkpoint, and the engine never asks (its ids are never reused)
       checkpointExtras: () => ({ venue: venue.liveSnapshot() }),
       // the venue dies with the process and a resume restarts from the last checkpoint: writes between
       // checkpoints go in one transaction
