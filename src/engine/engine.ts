@@ -1195,7 +1195,7 @@ export class Engine {
       i++;
     }
     return {
-      version: 2,
+      version: 3,
       bars: this.#bars,
       steps: this.#steps,
       lastStepT: this.#lastStepT,
@@ -1221,7 +1221,8 @@ export class Engine {
       escalated: [...this.#escalated],
       closedTrades: this.#closedTrades.length,
       audit: this.#audit.head(),
-      symbols: { names, anchors, layouts, nums, packed, sparse },
+      // packInto writes at most packedLength() slots (shared windows are left out): the used part
+      symbols: { names, anchors, layouts, nums, packed: packed.subarray(0, at), sparse },
     };
   }
 
@@ -1295,7 +1296,7 @@ export class Engine {
   restore(state: Record<string, unknown>): void {
     const store = this.#state;
     if (store === undefined) throw new EngineError('InvalidState', 'restore needs the engine state store');
-    if (state.version !== 2) throw new EngineError('InvalidState', `checkpoint engine state version ${String(state.version)} is not 2`);
+    if (state.version !== 3) throw new EngineError('InvalidState', `checkpoint engine state version ${String(state.version)} is not 3 (this build writes version 3: symbol columns with shared indicator closes)`);
     const series = (this.#series ??= new SeriesStore(store.db));
     const num = (k: string): number => {
       const v = state[k];

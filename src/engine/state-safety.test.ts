@@ -71,8 +71,10 @@ describe('state safety', () => {
     const symbols = snap.symbols as { names: string[]; nums: Float64Array; packed: Float64Array; sparse: { i: number; legs: string[] }[] };
     expect(symbols.names).toEqual(['AAA']);
     expect(symbols.packed).toBeInstanceOf(Float64Array);
-    // sma(5): length + count, partial, value + 5; cross(3, 8): length + relation + 1 + 3 + 1 + 8
-    expect(symbols.packed.length).toBe(9 + 15);
+    // the shared closes (count + the last 8), then sma(5) and cross(3, 8) with their windows left out as
+    // equal to those closes: negated count + count, partial, value; negated count + relation and two counts
+    expect(symbols.packed.length).toBe(1 + 8 + 4 + 4);
+    expect([symbols.packed[9], symbols.packed[13]]).toEqual([-3, -3]);
     // bar 25 entered and its bracket legs are live: the symbol has extras
     expect(symbols.sparse.length).toBe(1);
     expect(symbols.sparse[0]?.legs.length).toBe(2);
@@ -83,7 +85,7 @@ describe('state safety', () => {
     expect(() => c.engine.restore(damaged)).toThrow(/checkpoint symbols: nums must be 5 float64 slots/);
     const cut = { ...decoded, symbols: { ...(decoded.symbols as object), packed: new Float64Array(symbols.packed.length + 2) } };
     expect(() => c.engine.restore(cut)).toThrow(/packed lengths add up to \d+ slots, the array has/);
-    expect(() => c.engine.restore({ ...decoded, version: 1 })).toThrow(/version 1 is not 2/);
+    expect(() => c.engine.restore({ ...decoded, version: 2 })).toThrow(/version 2 is not 3/);
     a.engine.checkpoint();
     // equity and trade series come from state.sqlite: a fresh engine on a's store
     const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', a.config)]]);

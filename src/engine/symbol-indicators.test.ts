@@ -38,7 +38,7 @@ describe('SymbolIndicators snapshot', () => {
       for (let i = 0; i < cut; i++) a.reg.update(feed[i] as BarView, i % 50 === 0);
       const snap = a.reg.snapshot();
       expect(snap.packed).toBeInstanceOf(Float64Array);
-      expect(snap.layout).toBe('sma:30,ema:12,rsi:14,atr:14,slope:20,vwap,bollinger:30:2,cross:5:20');
+      expect(snap.layout).toBe('closes;sma:30,ema:12,rsi:14,atr:14,slope:20,vwap,bollinger:30:2,cross:5:20');
       expect(Object.keys(snap.objects)).toEqual(['range:10', 'macd:12:26:9']);
       const b = registry();
       b.reg.restore(decodeStateBinary(encodeStateBinary(snap)) as SymbolIndicatorsState);
@@ -88,7 +88,19 @@ describe('SymbolIndicators snapshot', () => {
     const other = new SymbolIndicators(6);
     other.sma(31);
     expect(() => other.restore(snap)).toThrow(IndicatorError);
-    expect(() => other.restore(snap)).toThrow(/packs \[sma:30,.*\] but this symbol registers \[sma:31\]/);
+    expect(() => other.restore(snap)).toThrow(/packs \[closes;sma:30,.*\] but this symbol registers \[closes;sma:31\]/);
+    // where each packed indicator starts: after the shared closes block, a count (negated: window shared) and slots
+    const keys = snap.layout.slice('closes;'.length).split(',');
+    const at: Record<string, number> = {};
+    let p = 1 + (snap.packed[0] as number);
+    for (const k of keys) {
+      at[k] = p;
+      p += 1 + Math.abs(snap.packed[p] as number);
+    }
+    expect(p).toBe(snap.packed.length);
+    // every windowed indicator shares the closes: sma 30, slope 20, bollinger 30, cross 5/20 (40 bars fed)
+    expect(snap.packed[0]).toBe(30);
+    for (const k of ['sma:30', 'slope:20', 'bollinger:30:2', 'cross:5:20']) expect(snap.packed[at[k] as number], k).toBeLessThan(0);
     const b = registry();
     const before = encodeStateBinary(b.reg.snapshot());
     const cut = { ...snap, packed: snap.packed.slice(0, snap.packed.length - 3) };
@@ -96,21 +108,52 @@ describe('SymbolIndicators snapshot', () => {
     const longer = { ...snap, packed: Float64Array.from([...snap.packed, 1]) };
     expect(() => b.reg.restore(longer)).toThrow(/1 packed slots left over/);
     const badCount = { ...snap, packed: snap.packed.slice() };
-    badCount.packed[1] = 2.5;
-    expect(() => b.reg.restore(badCount)).toThrow(/Sma restore: count must be an integer/);
-    // bollinger (the last but the cross, 29 slots: length, relation, 1 + 5 and 1 + 20) refuses after the
-    // earlier ones were restored: they go back
-    const lastBad = { ...snap, packed: snap.packed.slice() };
-    lastBad.packed[snap.packed.length - 29 - 35] = -1;
-    expect(() => b.reg.restore(lastBad)).toThrow(/Bollinger restore: count/);
+    badCount.packed[(at['sma:30'] as number) + 1] = 2.5;
+    expect(() => b.reg.restore(badCount)).toThrow(/sma:30's shared window at slot \d+ is damaged/);
+    const badCloses = { ...snap, packed: snap.packed.slice() };
+    badCloses.packed[0] = 31;
+    expect(() => b.reg.restore(badCloses)).toThrow(/shared closes block is damaged/);
+    // ema (second) refuses after sma was restored: sma goes back
+    const emaBad = { ...snap, packed: snap.packed.slice() };
+    emaBad.packed[(at['ema:12'] as number) + 1] = -1;
+    expect(() => b.reg.restore(emaBad)).toThrow(/Ema restore: count/);
     expect(encodeStateBinary(b.reg.snapshot()).equals(before)).toBe(true);
     // the cross's packed slots are checked before anything changes
     const badCross = { ...snap, packed: snap.packed.slice() };
-    badCross.packed[snap.packed.length - 28] = 7;
+    badCross.packed[(at['cross:5:20'] as number) + 1] = 7;
     expect(() => b.reg.restore(badCross)).toThrow(/CrossDetector unpack: relation slot is damaged/);
-    const badRaw = { ...snap, packed: snap.packed.slice() };
-    badRaw.packed[snap.packed.length - 1] = 0.5;
-    expect(() => b.reg.restore(badRaw)).toThrow(/non-integer raw price 0.5/);
     expect(encodeStateBinary(b.reg.snapshot()).equals(before)).toBe(true);
+  });
+
+  it('packs a window that no longer equals the newest closes in full, and restores it exactly', () => {
+    // a close the crossover refuses (more decimals than its precision) reaches the plain indicators only
+    const reg = new SymbolIndicators(2);
+    const sma = reg.sma(4);
+    const cross = reg.cross(2, 3);
+    const feed = [10, 10.25, 10.5, 10.125, 10.75, 11];
+    for (const close of feed) {
+      try {
+        reg.update({ open: close, high: close, low: close, close, volume: 1 } as unknown as BarView, false);
+      } catch {
+        // the crossover threw after the sma took the close
+      }
+    }
+    const snap = reg.snapshot();
+    let p = 1 + (snap.packed[0] as number);
+    const smaLen = snap.packed[p] as number;
+    p += 1 + Math.abs(smaLen);
+    const crossLen = snap.packed[p] as number;
+    expect(smaLen).toBeLessThan(0);
+    expect(crossLen).toBeGreaterThan(0);
+    const back = new SymbolIndicators(2);
+    const sma2 = back.sma(4);
+    const cross2 = back.cross(2, 3);
+    back.restore(decodeStateBinary(encodeStateBinary(snap)) as SymbolIndicatorsState);
+    expect(encodeStateBinary(back.snapshot()).equals(encodeStateBinary(snap))).toBe(true);
+    for (const close of [11.25, 11.5, 10.75]) {
+      for (const r of [reg, back]) r.update({ open: close, high: close, low: close, close, volume: 1 } as unknown as BarView, false);
+      expect(sma2.value).toBe(sma.value);
+      expect(cross2.current).toBe(cross.current);
+    }
   });
 });

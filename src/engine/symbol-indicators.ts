@@ -1,6 +1,7 @@
 import { Atr, Bollinger, CrossDetector, Ema, IndicatorError, Macd, RollingRange, Rsi, Slope, Sma, Vwap } from '../indicators/index.js';
 import type { CrossHandle, IndicatorHandle, IndicatorRegistry } from '../strategy/types.js';
 import type { BarView } from '../strategy/types.js';
+import { packRing } from '../indicators/ring.js';
 
 class CrossView implements CrossHandle {
   current: -1 | 0 | 1 = 0;
@@ -28,6 +29,18 @@ interface Packed {
   readonly key: string;
   readonly ind: { packedLength(): number; pack(dst: Float64Array, at: number): number; restore(s: never): void };
   readonly unpack: (packed: Float64Array) => unknown;
+  /**
+   * How its window relates to the symbol's closes: `scalars` slots (count first) then the last
+   * min(count, period) closes (sma, bollinger, slope); or a crossover's two windows of raw scaled closes.
+   */
+  readonly shares?: { readonly scalars: number; readonly period: number } | { readonly fast: number; readonly slow: number; readonly scale: number };
+}
+
+/** Scratch for packing one indicator before its window is compared with the shared closes. */
+let scratch = new Float64Array(256);
+
+function sameBits(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : false;
 }
 
 /**
@@ -67,7 +80,17 @@ export class SymbolIndicators implements IndicatorRegistry {
   readonly #snapshotters: [string, { snapshot(): unknown; restore(s: never): void }][] = [];
   readonly #packed: Packed[] = [];
   readonly #objects: [string, { snapshot(): unknown; restore(s: never): void }][] = [];
-  #layout = '';
+  #layout = 'closes;';
+  /** The last closes given to update (a ring as long as the longest window): windows are packed as a reference to it. */
+  #closes = new Float64Array(0);
+  #cPos = 0;
+  #cCount = 0;
+  /**
+   * Every windowed indicator took every close the shared history took (no update threw half way, no
+   * restore by key since): their windows are its newest closes by construction, so packing skips them
+   * without comparing.
+   */
+  #synced = true;
 
   /** `exactPrecision`: decimals of the integer-scaled prices the exact crossovers use. */
   constructor(exactPrecision: number) {
@@ -82,19 +105,30 @@ export class SymbolIndicators implements IndicatorRegistry {
     return made;
   }
 
-  #track<T extends { snapshot(): unknown; restore(s: never): void }>(key: string, ind: T, unpack?: (packed: Float64Array) => unknown): T {
+  #track<T extends { snapshot(): unknown; restore(s: never): void }>(key: string, ind: T, unpack?: (packed: Float64Array) => unknown, shares?: Packed['shares']): T {
     this.#snapshotters.push([key, ind]);
     const packable = ind as Partial<Packed['ind']>;
     if (unpack !== undefined && typeof packable.pack === 'function' && typeof packable.packedLength === 'function') {
-      this.#packed.push({ key, ind: ind as unknown as Packed['ind'], unpack });
-      this.#layout = this.#packed.map((p) => p.key).join(',');
+      this.#packed.push(shares === undefined ? { key, ind: ind as unknown as Packed['ind'], unpack } : { key, ind: ind as unknown as Packed['ind'], unpack, shares });
+      this.#layout = `closes;${this.#packed.map((p) => p.key).join(',')}`;
+      if (shares !== undefined) this.#needCloses('period' in shares ? shares.period : Math.max(shares.fast, shares.slow));
     } else this.#objects.push([key, ind]);
     return ind;
   }
 
+  /** Grows the shared close history to hold at least `n` closes, keeping the ones it has. */
+  #needCloses(n: number): void {
+    if (n <= this.#closes.length) return;
+    const next = new Float64Array(n);
+    const kept = packRing(this.#closes, this.#cPos, this.#cCount, this.#closes.length, next, 0);
+    this.#closes = next;
+    this.#cPos = kept % n;
+    this.#cCount = kept;
+  }
+
   sma(period: number): IndicatorHandle {
     return this.#get(`sma:${period}`, () => {
-      const ind = this.#track(`sma:${period}`, new Sma(period), (p) => Sma.unpack(p, period));
+      const ind = this.#track(`sma:${period}`, new Sma(period), (p) => Sma.unpack(p, period), { scalars: 3, period });
       this.#closeUpdaters.push(ind);
       return ind;
     });
@@ -115,7 +149,7 @@ export class SymbolIndicators implements IndicatorRegistry {
   }
   slope(period: number): IndicatorHandle {
     return this.#get(`slope:${period}`, () => {
-      const ind = this.#track(`slope:${period}`, new Slope(period), (p) => Slope.unpack(p, period));
+      const ind = this.#track(`slope:${period}`, new Slope(period), (p) => Slope.unpack(p, period), { scalars: 3, period });
       this.#closeUpdaters.push(ind);
       return ind;
     });
@@ -142,7 +176,7 @@ export class SymbolIndicators implements IndicatorRegistry {
   }
   bollinger(period: number, k: number): { upper: IndicatorHandle; middle: IndicatorHandle; lower: IndicatorHandle } {
     return this.#get(`bollinger:${period}:${k}`, () => {
-      const b = this.#track(`bollinger:${period}:${k}`, new Bollinger(period, k), (p) => Bollinger.unpack(p, period, k));
+      const b = this.#track(`bollinger:${period}:${k}`, new Bollinger(period, k), (p) => Bollinger.unpack(p, period, k), { scalars: 5, period });
       this.#closeUpdaters.push(b);
       return {
         upper: view(() => b.upper, () => b.isReady),
@@ -166,7 +200,7 @@ export class SymbolIndicators implements IndicatorRegistry {
     return this.#get(`cross:${fast}:${slow}`, () => {
       const c = new CrossView(new CrossDetector(fast, slow, this.#precision));
       const precision = this.#precision;
-      this.#track(`cross:${fast}:${slow}`, c.detector, (p) => CrossDetector.unpack(p, fast, slow, precision));
+      this.#track(`cross:${fast}:${slow}`, c.detector, (p) => CrossDetector.unpack(p, fast, slow, precision), { fast, slow, scale: 10 ** precision });
       this.#crosses.push(c);
       return c;
     });
@@ -175,6 +209,21 @@ export class SymbolIndicators implements IndicatorRegistry {
   /** Updates every registered indicator with the bar; `newSession` re-anchors the VWAP first. */
   update(bar: BarView, newSession: boolean): void {
     const close = bar.close;
+    const cl = this.#closes;
+    if (cl.length > 0) {
+      cl[this.#cPos] = close;
+      this.#cPos = this.#cPos + 1 === cl.length ? 0 : this.#cPos + 1;
+      this.#cCount++;
+    }
+    try {
+      this.#updateAll(bar, close, newSession);
+    } catch (e) {
+      this.#synced = false;
+      throw e;
+    }
+  }
+
+  #updateAll(bar: BarView, close: number, newSession: boolean): void {
     const ups = this.#closeUpdaters;
     for (let i = 0; i < ups.length; i++) (ups[i] as { update(x: number): number }).update(close);
     for (let i = 0; i < this.#atrs.length; i++) (this.#atrs[i] as Atr).update(bar.high, bar.low, close);
@@ -195,18 +244,86 @@ export class SymbolIndicators implements IndicatorRegistry {
   /** Float64 slots {@link packInto} writes now (each packed indicator's slot count, then its slots). */
   packedLength(): number {
     const list = this.#packed;
-    let n = 0;
+    let n = 1 + Math.min(this.#cCount, this.#closes.length);
     for (let i = 0; i < list.length; i++) n += 1 + (list[i] as Packed).ind.packedLength();
     return n;
   }
 
-  /** Writes the packed indicators' state at `dst[at]` onward without allocating; returns the next offset. */
+  /**
+   * Writes the packed indicators' state at `dst[at]` onward without allocating; returns the next offset
+   * (at most packedLength() slots). First the shared closes (their count, then oldest first); then per
+   * indicator its slot count and slots, except that a window equal to the newest closes (bit for bit) is
+   * left out: the count is written negated and only the slots before the window follow. The sma,
+   * bollinger and slope windows and a crossover's raw windows are the same closes, so a symbol's windows
+   * cost one copy instead of one each.
+   */
   packInto(dst: Float64Array, at: number): number {
+    const cl = this.#closes;
+    const w = Math.min(this.#cCount, cl.length);
+    dst[at] = w;
+    const c0 = at + 1;
+    at = packRing(cl, this.#cPos, this.#cCount, cl.length, dst, c0);
     const list = this.#packed;
     for (let i = 0; i < list.length; i++) {
-      const ind = (list[i] as Packed).ind;
-      dst[at] = ind.packedLength();
-      at = ind.pack(dst, at + 1);
+      const p = list[i] as Packed;
+      const ind = p.ind;
+      const sh = p.shares;
+      if (sh === undefined) {
+        dst[at] = ind.packedLength();
+        at = ind.pack(dst, at + 1);
+        continue;
+      }
+      if (this.#synced) {
+        // packed in place; the window after the head is overwritten by what follows
+        const start = at + 1;
+        ind.pack(dst, start);
+        if ('period' in sh) {
+          dst[at] = -sh.scalars;
+          at = start + sh.scalars;
+        } else {
+          dst[start + 2] = dst[start + 2 + Math.min(dst[start + 1] as number, sh.fast)] as number;
+          dst[at] = -3;
+          at = start + 3;
+        }
+        continue;
+      }
+      const len = ind.packedLength();
+      if (scratch.length < len) scratch = new Float64Array(len * 2);
+      ind.pack(scratch, 0);
+      let shared = true;
+      let head: number;
+      if ('period' in sh) {
+        head = sh.scalars;
+        const wi = len - head;
+        if (wi > w) shared = false;
+        for (let j = 0; shared && j < wi; j++) if (!sameBits(scratch[head + j] as number, dst[c0 + w - wi + j] as number)) shared = false;
+      } else {
+        // [relation, fast count, fast window, slow count, slow window] of raw closes (price x 10^precision)
+        head = 3;
+        const wf = Math.min(scratch[1] as number, sh.fast);
+        const sc = 2 + wf;
+        const ws = Math.min(scratch[sc] as number, sh.slow);
+        if (wf > w || ws > w || sc + 1 + ws !== len) shared = false;
+        for (let j = 0; shared && j < wf; j++) if (scratch[2 + j] !== Math.round((dst[c0 + w - wf + j] as number) * sh.scale)) shared = false;
+        for (let j = 0; shared && j < ws; j++) if (scratch[sc + 1 + j] !== Math.round((dst[c0 + w - ws + j] as number) * sh.scale)) shared = false;
+        if (shared) {
+          dst[at] = -3;
+          dst[at + 1] = scratch[0] as number;
+          dst[at + 2] = scratch[1] as number;
+          dst[at + 3] = scratch[sc] as number;
+          at += 4;
+          continue;
+        }
+      }
+      if (shared) {
+        dst[at] = -head;
+        for (let j = 0; j < head; j++) dst[at + 1 + j] = scratch[j] as number;
+        at += 1 + head;
+      } else {
+        dst[at] = len;
+        for (let j = 0; j < len; j++) dst[at + 1 + j] = scratch[j] as number;
+        at += 1 + len;
+      }
     }
     return at;
   }
@@ -222,8 +339,8 @@ export class SymbolIndicators implements IndicatorRegistry {
   /** State of every indicator for checkpoints: packable ones as float64 slots, the others as snapshots by key. */
   snapshot(): SymbolIndicatorsState {
     const packed = new Float64Array(this.packedLength());
-    this.packInto(packed, 0);
-    return { layout: this.#layout, packed, objects: this.objectSnapshots() ?? {} };
+    const n = this.packInto(packed, 0);
+    return { layout: this.#layout, packed: packed.slice(0, n), objects: this.objectSnapshots() ?? {} };
   }
 
   /**
@@ -239,6 +356,8 @@ export class SymbolIndicators implements IndicatorRegistry {
         const s = byKey[k];
         if (s !== undefined) ind.restore(s as never);
       }
+      this.#rebuildCloses();
+      this.#synced = false;
     }
     for (const c of this.#crosses) {
       const rel = c.detector.relation;
@@ -250,20 +369,84 @@ export class SymbolIndicators implements IndicatorRegistry {
     }
   }
 
+  /**
+   * The shared closes after a restore by key: the longest window held (a crossover's raw closes divided
+   * back, exact since they were exact multiples). Windows that do not end in it are packed in full.
+   */
+  #rebuildCloses(): void {
+    let best: Float64Array | undefined;
+    for (const p of this.#packed) {
+      const sh = p.shares;
+      if (sh === undefined) continue;
+      const len = p.ind.packedLength();
+      if (scratch.length < len) scratch = new Float64Array(len * 2);
+      p.ind.pack(scratch, 0);
+      let win: Float64Array;
+      if ('period' in sh) win = scratch.slice(sh.scalars, len);
+      else {
+        const wf = Math.min(scratch[1] as number, sh.fast);
+        win = scratch.slice(3 + wf, len).map((raw) => raw / sh.scale);
+      }
+      if (best === undefined || win.length > best.length) best = win;
+    }
+    this.#closes.fill(0);
+    const w = Math.min(best?.length ?? 0, this.#closes.length);
+    if (best !== undefined) this.#closes.set(best.subarray(best.length - w));
+    this.#cCount = w;
+    this.#cPos = this.#closes.length === 0 ? 0 : w % this.#closes.length;
+  }
+
   #restorePacked(state: SymbolIndicatorsState): void {
     if (state.layout !== this.#layout) {
       throw new IndicatorError('InvalidState', `indicator restore: the checkpoint packs [${state.layout}] but this symbol registers [${this.#layout}]`);
     }
     const src = state.packed;
+    const damaged = (what: string): IndicatorError => new IndicatorError('InvalidState', `indicator restore: ${what} is damaged or cut`);
+    const w = src[0];
+    if (w === undefined || !Number.isInteger(w) || w < 0 || w > this.#closes.length || 1 + w > src.length) throw damaged('the shared closes block');
+    const closes = src.subarray(1, 1 + w);
     const states: unknown[] = [];
-    let at = 0;
+    let at = 1 + w;
+    let allShared = true;
     for (const p of this.#packed) {
       const len = src[at];
-      if (len === undefined || !Number.isInteger(len) || len < 0 || at + 1 + len > src.length) {
-        throw new IndicatorError('InvalidState', `indicator restore: ${p.key}'s packed state at slot ${at} is damaged or cut`);
+      if (len === undefined || !Number.isInteger(len)) throw damaged(`${p.key}'s packed state at slot ${at}`);
+      const sh = p.shares;
+      if (len >= 0) {
+        if (sh !== undefined) allShared = false;
+        if (at + 1 + len > src.length) throw damaged(`${p.key}'s packed state at slot ${at}`);
+        states.push(p.unpack(src.subarray(at + 1, at + 1 + len)));
+        at += 1 + len;
+        continue;
       }
-      states.push(p.unpack(src.subarray(at + 1, at + 1 + len)));
-      at += 1 + len;
+      const head = -len;
+      if (sh === undefined || at + 1 + head > src.length) throw damaged(`${p.key}'s packed state at slot ${at}`);
+      const h = src.subarray(at + 1, at + 1 + head);
+      at += 1 + head;
+      if ('period' in sh) {
+        const count = h[0] as number;
+        if (head !== sh.scalars || !Number.isSafeInteger(count) || count < 0 || Math.min(count, sh.period) > w) throw damaged(`${p.key}'s shared window at slot ${at - 1 - head}`);
+        const wi = Math.min(count, sh.period);
+        const full = new Float64Array(head + wi);
+        full.set(h);
+        full.set(closes.subarray(w - wi), head);
+        states.push(p.unpack(full));
+      } else {
+        const fc = h[1] as number;
+        const scount = h[2] as number;
+        if (head !== 3 || !Number.isSafeInteger(fc) || !Number.isSafeInteger(scount) || fc < 0 || scount < 0 || Math.min(fc, sh.fast) > w || Math.min(scount, sh.slow) > w) {
+          throw damaged(`${p.key}'s shared windows at slot ${at - 1 - head}`);
+        }
+        const wf = Math.min(fc, sh.fast);
+        const ws = Math.min(scount, sh.slow);
+        const full = new Float64Array(3 + wf + ws);
+        full[0] = h[0] as number;
+        full[1] = fc;
+        for (let j = 0; j < wf; j++) full[2 + j] = Math.round((closes[w - wf + j] as number) * sh.scale);
+        full[2 + wf] = scount;
+        for (let j = 0; j < ws; j++) full[3 + wf + j] = Math.round((closes[w - ws + j] as number) * sh.scale);
+        states.push(p.unpack(full));
+      }
     }
     if (at !== src.length) throw new IndicatorError('InvalidState', `indicator restore: ${src.length - at} packed slots left over`);
     const objects = state.objects as Record<string, unknown> | undefined;
@@ -279,5 +462,10 @@ export class SymbolIndicators implements IndicatorRegistry {
       this.#snapshotters.forEach(([, ind], i) => ind.restore(before[i] as never));
       throw e;
     }
+    this.#closes.fill(0);
+    this.#closes.set(closes);
+    this.#cCount = w;
+    this.#cPos = this.#closes.length === 0 ? 0 : w % this.#closes.length;
+    this.#synced = allShared;
   }
 }
