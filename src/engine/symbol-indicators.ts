@@ -112,6 +112,7 @@ export class SymbolIndicators implements IndicatorRegistry {
       this.#packed.push(shares === undefined ? { key, ind: ind as unknown as Packed['ind'], unpack } : { key, ind: ind as unknown as Packed['ind'], unpack, shares });
       this.#layout = `closes;${this.#packed.map((p) => p.key).join(',')}`;
       if (shares !== undefined) this.#needCloses('period' in shares ? shares.period : Math.max(shares.fast, shares.slow));
+      this.#maxPacked = -1;
     } else this.#objects.push([key, ind]);
     return ind;
   }
@@ -241,13 +242,22 @@ export class SymbolIndicators implements IndicatorRegistry {
     return this.#layout;
   }
 
-  /** Float64 slots {@link packInto} writes now (each packed indicator's slot count, then its slots). */
+  /**
+   * At most how many float64 slots {@link packInto} writes: the shared closes and every indicator with a
+   * full window (the non-windowed ones have a fixed size). Fixed once the registrations are.
+   */
   packedLength(): number {
-    const list = this.#packed;
-    let n = 1 + Math.min(this.#cCount, this.#closes.length);
-    for (let i = 0; i < list.length; i++) n += 1 + (list[i] as Packed).ind.packedLength();
-    return n;
+    if (this.#maxPacked < 0) {
+      let n = 1 + this.#closes.length;
+      for (const p of this.#packed) {
+        const sh = p.shares;
+        n += 1 + (sh === undefined ? p.ind.packedLength() : 'period' in sh ? sh.scalars + sh.period : 3 + sh.fast + sh.slow);
+      }
+      this.#maxPacked = n;
+    }
+    return this.#maxPacked;
   }
+  #maxPacked = -1;
 
   /**
    * Writes the packed indicators' state at `dst[at]` onward without allocating; returns the next offset
