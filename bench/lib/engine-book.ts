@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BarStore } from '../../src/data/store.js';
-import type { BarColumns } from '../../src/data/columns.js';
+import { sliceColumns } from '../../src/data/columns.js';
 import { resolveConfig } from '../../src/engine/config.js';
 import { runBacktest } from '../../src/engine/backtest.js';
 import type { Engine } from '../../src/engine/engine.js';
@@ -39,27 +39,13 @@ export const bookStrategy: StrategyFactory = {
   },
 };
 
-function slice(c: BarColumns, n: number): BarColumns {
-  return {
-    ...c,
-    length: n,
-    openTimeNs: c.openTimeNs.slice(0, n),
-    closeTimeNs: c.closeTimeNs.slice(0, n),
-    open: c.open.slice(0, n),
-    high: c.high.slice(0, n),
-    low: c.low.slice(0, n),
-    close: c.close.slice(0, n),
-    volume: c.volume.slice(0, n),
-  };
-}
-
 /**
  * Runs a backtest of `symbols` SPY copies (`bars` minute bars each) with bookStrategy, checkpoint every
  * 100 bar times, and calls `atCheckpoint` with the live engine at the checkpoint of bar time `at`
  * (between the hook and the engine's own checkpoint: the state is complete there).
  */
 export async function withEngineBook(symbols: number, at: number, atCheckpoint: (engine: Engine) => void): Promise<void> {
-  const base = slice(spyColumns(), at + 20);
+  const base = sliceColumns(spyColumns(), 0, at + 20);
   const dir = mkdtempSync(join(tmpdir(), 'axon-bench-book-'));
   try {
     const store = new BarStore(join(dir, 'store'));

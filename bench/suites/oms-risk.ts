@@ -2,8 +2,9 @@
 // cycle, each against a minimal number-based twin doing the same work in the same run
 import { loadavg } from 'node:os';
 import { TestClock, Rng } from '../../src/core/index.js';
-import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order, type OrderManagerState } from '../../src/oms/index.js';
+import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order } from '../../src/oms/index.js';
 import { DefaultRiskEngine, makeRiskConfig } from '../../src/risk/index.js';
+import { liveOmsState } from '../../src/oms/live-state.fixture.js';
 import { pair, type BenchResult, type BenchSuite } from '../harness.js';
 
 const POSITIONS = 100;
@@ -218,44 +219,6 @@ function omsBench(): BenchResult[] {
   ];
 }
 
-/** A copy of the engine's liveOmsState (src/engine/engine.ts): the O(run) filter liveSnapshot replaces. */
-function liveOmsState(state: OrderManagerState): OrderManagerState {
-  const orders = new Set<string>();
-  for (const o of state.active) orders.add(o.id);
-  for (const o of state.history) orders.add(o.id);
-  const fo = state.fillOrders;
-  const keepFillIds: string[] = [];
-  const keepOrderIds: string[] = [];
-  const fillIds = new Set<string>();
-  for (let i = 0; i < fo.orderIds.length; i++) {
-    const id = fo.orderIds[i] as string;
-    if (!orders.has(id)) continue;
-    const f = fo.fillIds[i] as string;
-    keepFillIds.push(f);
-    keepOrderIds.push(id);
-    fillIds.add(f);
-  }
-  const pf = state.portfolio.fills;
-  const fills = { ids: [] as string[], data: [] as string[] };
-  if (fillIds.size > 0) {
-    for (let i = 0; i < pf.ids.length; i++) {
-      const id = pf.ids[i] as string;
-      if (!fillIds.has(id)) continue;
-      fills.ids.push(id);
-      fills.data.push(pf.data[i] as string);
-    }
-  }
-  const keys = new Set<string>();
-  for (const o of state.active) if (o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  for (const o of state.history) if (o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  return {
-    ...state,
-    portfolio: { ...state.portfolio, fills },
-    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
-    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
-  };
-}
-
 function checkpointBench(): BenchResult[] {
   const ORDERS = 50_000;
   const mgr = new OrderManager({ clock: new TestClock(0n), idGenerator: seededUuid(new Rng(3)), historyLimit: 256 });
@@ -276,7 +239,7 @@ function checkpointBench(): BenchResult[] {
       unit: 'snapshots/s',
       median: r.subject,
       runs: 15,
-      peer: "liveOmsState(snapshot()) as the engine computes it (copies every fill and key, then filters)",
+      peer: "liveOmsState(snapshot()) as the engine computed it before liveSnapshot (copies every fill and key, then filters)",
       peerMedian: r.peer,
       ratio: r.ratio,
       note: `load average ${load()}; same state byte for byte; ${live.active.length} working + ${live.history.length} retained orders with ${live.fillOrders.fillIds.length} fills, out of ${ORDERS} orders and ${mgr.snapshot().fillOrders.fillIds.length} fills`,

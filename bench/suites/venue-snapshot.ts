@@ -8,7 +8,8 @@ import type { Bar } from '../../src/model/bar.js';
 import { usEquity } from '../../src/model/instrument.js';
 import type { OrderRequest } from '../../src/model/order.js';
 import { encodeStateBinary } from '../../src/engine/state/index.js';
-import { SimulatedVenue, type SimulatedVenueState } from '../../src/venues/simulated/index.js';
+import { SimulatedVenue } from '../../src/venues/simulated/index.js';
+import { liveVenueState } from '../../src/venues/simulated/live-state.fixture.js';
 import { pair, type BenchResult, type BenchSuite } from '../harness.js';
 
 const SYMBOLS = 1_000;
@@ -16,26 +17,6 @@ const FINISHED = 100_000;
 const WORKING = 1_000;
 const MIN = 60_000_000_000n;
 const RUNS = 21;
-
-/** The engine's former checkpoint filter (src/engine/backtest.ts liveVenueState at 188397b), kept here as the peer. */
-function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
-  const keep = new Set<string>();
-  const orders = state.orders;
-  for (let i = 0; i < orders.length; i++) {
-    const o = orders[i] as SimulatedVenueState['orders'][number];
-    const s = o.status;
-    if (s === 'pending' || s === 'open' || s === 'partially-filled') keep.add(o.clientOrderId);
-  }
-  if (keep.size === 0) return { ...state, orders: [] };
-  const links: string[] = [];
-  for (const o of orders) {
-    if (!keep.has(o.clientOrderId)) continue;
-    if (o.parent !== undefined) links.push(o.parent);
-    if (o.sibling !== undefined) links.push(o.sibling);
-  }
-  for (const id of links) keep.add(id);
-  return { ...state, orders: orders.filter((o) => keep.has(o.clientOrderId)) };
-}
 
 function bar(s: number, i: number): Bar {
   const openTimeNs = BigInt(i) * MIN;

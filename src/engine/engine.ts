@@ -1232,14 +1232,18 @@ export class Engine {
    */
   #symbolExtras(st: SymbolState): Record<string, unknown> | undefined {
     const objects = st.indicators.objectSnapshots();
+    // each strategy's snapshot is taken once, and a list is made only when one is not the default
     let strategies: { enabled: boolean; state: unknown }[] | undefined;
     for (let k = 0; k < st.slots.length; k++) {
       const slot = st.slots[k] as StrategySlot;
       const state = slot.strategy.snapshot?.() ?? null;
-      if (!slot.enabled || state !== null) {
-        strategies = st.slots.map((x) => ({ enabled: x.enabled, state: x.strategy.snapshot?.() ?? null }));
-        break;
+      if (strategies === undefined) {
+        if (slot.enabled && state === null) continue;
+        // the slots before this one were all enabled without state
+        strategies = [];
+        for (let j = 0; j < k; j++) strategies.push({ enabled: true, state: null });
       }
+      strategies.push({ enabled: slot.enabled, state });
     }
     const t = st.trade;
     if (

@@ -31,8 +31,17 @@ const everyTenthLong: StrategyFactory = {
     // held, not read: checkpoints carry their state (packed into the symbol columns)
     ctx.indicators.sma(5);
     ctx.indicators.cross(3, 8);
+    // strategy state, checkpointed with the symbol
+    let seen = 0;
     return {
-      onBar: (bar) => (bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined),
+      onBar: (bar) => {
+        seen++;
+        return bar.index % 20 === 5 ? { action: 'enter-long', reason: 'tick' } : bar.index % 20 === 15 ? { action: 'exit', reason: 'tock' } : undefined;
+      },
+      snapshot: () => ({ seen }),
+      restore: (state) => {
+        seen = (state as { seen: number }).seen;
+      },
     };
   },
 };
@@ -78,6 +87,7 @@ describe('state safety', () => {
     // bar 25 entered and its bracket legs are live: the symbol has extras
     expect(symbols.sparse.length).toBe(1);
     expect(symbols.sparse[0]?.legs.length).toBe(2);
+    expect((symbols.sparse[0] as unknown as { strategies: unknown }).strategies).toEqual([{ enabled: true, state: { seen: 27 } }]);
     const bytes = encodeStateBinary(snap);
     const decoded = decodeStateBinary(bytes) as Record<string, unknown>;
     const c = setup({ exits: { take_profit_pct: 5, stop_loss_pct: 5, brackets: true } }, mkdtempSync(join(dir, 'snap-c-')));
@@ -93,6 +103,8 @@ describe('state safety', () => {
     const fresh = new Engine({ config: a.config, clock: new TestClock(0n), rng: new Rng(1), venue, instruments, strategy: everyTenthLong, calendarFor: calendarOf(a.config, '1m'), logger: new MemoryLogger(), state: a.state });
     fresh.restore(decodeStateBinary(bytes) as Record<string, unknown>);
     const again = fresh.snapshot();
+    // the strategy's state came back with the symbol (its snapshot is taken afresh here)
+    expect(((again.symbols as { sparse: { strategies: unknown }[] }).sparse[0] as { strategies: unknown }).strategies).toEqual([{ enabled: true, state: { seen: 27 } }]);
     // the resume audit entry moves the audit head; everything else is the same bytes
     expect(encodeStateBinary({ ...again, audit: null })).toEqual(encodeStateBinary({ ...snap, audit: null }));
   });

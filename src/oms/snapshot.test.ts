@@ -10,6 +10,7 @@ import { Portfolio, type AccountType, type PortfolioState } from './portfolio.js
 import { limitOrder, marketOrder, notionalOrder } from './order.js';
 import { makeOrderStatus } from './status.js';
 import { OmsError } from './errors.js';
+import { liveOmsState } from './live-state.fixture.js';
 
 const SYMBOLS = ['BTC-USDT', 'ETH-USDT', 'SPY', 'AAPL'] as const;
 const QTYS = ['1', '2', '0.5', '1.25', '0.750'] as const;
@@ -400,44 +401,6 @@ describe('restore refuses a malformed state with RecoveryFailed and changes noth
   });
 });
 
-/** A copy of the engine's liveOmsState (src/engine/engine.ts), the specification liveSnapshot() must match. */
-function liveOmsStateSpec(state: OrderManagerState): OrderManagerState {
-  const orders = new Set<string>();
-  for (const o of state.active) orders.add(o.id);
-  for (const o of state.history) orders.add(o.id);
-  const fo = state.fillOrders;
-  const keepFillIds: string[] = [];
-  const keepOrderIds: string[] = [];
-  const fillIds = new Set<string>();
-  for (let i = 0; i < fo.orderIds.length; i++) {
-    const id = fo.orderIds[i] as string;
-    if (!orders.has(id)) continue;
-    const f = fo.fillIds[i] as string;
-    keepFillIds.push(f);
-    keepOrderIds.push(id);
-    fillIds.add(f);
-  }
-  const pf = state.portfolio.fills;
-  const fills = { ids: [] as string[], data: [] as string[] };
-  if (fillIds.size > 0) {
-    for (let i = 0; i < pf.ids.length; i++) {
-      const id = pf.ids[i] as string;
-      if (!fillIds.has(id)) continue;
-      fills.ids.push(id);
-      fills.data.push(pf.data[i] as string);
-    }
-  }
-  const keys = new Set<string>();
-  for (const o of state.active) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  for (const o of state.history) if (o.idempotencyKey !== undefined && o.idempotencyKey !== null) keys.add(o.idempotencyKey);
-  return {
-    ...state,
-    portfolio: { ...state.portfolio, fills },
-    idempotencyKeys: state.idempotencyKeys.filter((k) => keys.has(k)),
-    fillOrders: { fillIds: keepFillIds, orderIds: keepOrderIds },
-  };
-}
-
 /** JSON with bigints as strings: key order and every value count. */
 function json(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
@@ -458,7 +421,7 @@ describe('OrderManager liveSnapshot', () => {
         for (const c of cmds) {
           d.step(c);
           const full = d.m.snapshot();
-          const want = liveOmsStateSpec(full);
+          const want = liveOmsState(full);
           const got = d.m.liveSnapshot();
           expect(json(got)).toBe(json(want));
           expect(encodeState(got)).toBe(encodeState(want));
@@ -490,7 +453,7 @@ describe('OrderManager liveSnapshot', () => {
         fund(b.m);
         for (const c of cmds.slice(0, k)) b.step(c);
         const live = encodeState(b.m.liveSnapshot());
-        const spec = encodeState(liveOmsStateSpec(b.m.snapshot()));
+        const spec = encodeState(liveOmsState(b.m.snapshot()));
         expect(live).toBe(spec);
 
         // c restores the engine's checkpoint, b restores liveSnapshot(); both continue with the same ids
@@ -509,7 +472,7 @@ describe('OrderManager liveSnapshot', () => {
         for (const cmd of cmds.slice(k)) {
           b.step(cmd);
           c.step(cmd);
-          expect(encodeState(b.m.liveSnapshot())).toBe(encodeState(liveOmsStateSpec(b.m.snapshot())));
+          expect(encodeState(b.m.liveSnapshot())).toBe(encodeState(liveOmsState(b.m.snapshot())));
         }
         expect(b.log.slice(logFrom)).toEqual(c.log);
         expect(b.observe()).toBe(c.observe());

@@ -264,7 +264,8 @@ function putValue(v: unknown, depth: number): void {
     return;
   }
   if (depth >= MAX_DEPTH) throw new Unencodable(`a value nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
-  if (!standalone && isFrozenData(v)) {
+  // Object.isFrozen first: a flag check, cheaper than the WeakSet lookup for the many unfrozen objects
+  if (!standalone && Object.isFrozen(v) && isFrozenData(v)) {
     let bytes = embedded.get(v);
     if (bytes === undefined) {
       bytes = encodeAlone(v);

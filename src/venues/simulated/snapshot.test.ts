@@ -22,6 +22,7 @@ import {
 } from './models.js';
 import { SimulatedVenue, type SimulatedVenueBuilder, type SimulatedVenueState } from './simulated-venue.js';
 import { eventFromState, eventState } from './state.js';
+import { liveVenueState } from './live-state.fixture.js';
 
 const T0 = 1_700_000_000_000_000_000n;
 const HOUR = 3_600_000_000_000n;
@@ -341,21 +342,6 @@ describe('SimulatedVenue snapshot/restore', () => {
   });
 });
 
-/** The engine's liveVenueState (src/engine/backtest.ts), copied as the oracle: venues may not import the engine. */
-function liveVenueStateOracle(state: SimulatedVenueState): SimulatedVenueState {
-  const keep = new Set<string>();
-  for (const o of state.orders) if (o.status === 'pending' || o.status === 'open' || o.status === 'partially-filled') keep.add(o.clientOrderId);
-  if (keep.size === 0) return { ...state, orders: [] };
-  const links: string[] = [];
-  for (const o of state.orders) {
-    if (!keep.has(o.clientOrderId)) continue;
-    if (o.parent !== undefined) links.push(o.parent);
-    if (o.sibling !== undefined) links.push(o.sibling);
-  }
-  for (const id of links) keep.add(id);
-  return { ...state, orders: state.orders.filter((o) => keep.has(o.clientOrderId)) };
-}
-
 const WORKING = new Set(['pending', 'open', 'partially-filled']);
 
 /** Like drive, but a cancel or modify whose order this venue does not report as working is skipped (a venue restored from liveSnapshot no longer knows closed orders). */
@@ -388,7 +374,7 @@ describe('SimulatedVenue liveSnapshot', () => {
     const seen = { checks: 0, working: 0, dropped: 0, links: 0, pending: 0 };
     const compare = async (v: SimulatedVenue): Promise<void> => {
       const full = v.snapshot();
-      const want = liveVenueStateOracle(full);
+      const want = liveVenueState(full);
       const got = v.liveSnapshot();
       expect(dump(got)).toBe(dump(want));
       expect(encodeState(got)).toBe(encodeState(want));
@@ -485,7 +471,7 @@ describe('SimulatedVenue liveSnapshot', () => {
     // 'done' and 'entry' filled; the legs of 'entry' and 'rest' work
     const live = v.liveSnapshot();
     expect(live.orders.map((o) => `${o.clientOrderId}:${o.status}`)).toEqual(['entry:filled', 'rest:open', 'entry-sl:open', 'entry-tp:open']);
-    expect(dump(live)).toBe(dump(liveVenueStateOracle(v.snapshot())));
+    expect(dump(live)).toBe(dump(liveVenueState(v.snapshot())));
     // cancel one leg: the OCO group closes with it, nothing of the bracket is kept
     await v.cancel(clientOrderId('entry-tp'));
     expect(v.liveSnapshot().orders.map((o) => o.clientOrderId)).toEqual(['rest']);
