@@ -179,8 +179,10 @@ interface DataClient {
 class Outlet {
   readonly ws: WebSocket;
   readonly #faults: FaultInjector;
-  #lastAt = 0;
-  #queued = 0;
+  /** Delayed messages in send order, each with the time it is due; one timer serves the head. */
+  readonly #queue: { at: number; text: string }[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(ws: WebSocket, faults: FaultInjector) {
     this.ws = ws;
@@ -200,20 +202,41 @@ class Outlet {
       return;
     }
     const delay = this.#faults.delayMs();
-    if (delay === 0 && this.#queued === 0) {
+    const pending = this.#queue.length - this.#head;
+    if (delay === 0 && pending === 0) {
       this.ws.send(text);
       return;
     }
-    const at = Math.max(this.#lastAt, performance.now() + delay);
-    this.#lastAt = at;
-    this.#queued++;
-    setTimeout(
-      () => {
-        this.#queued--;
-        if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
-      },
-      Math.max(0, at - performance.now()),
-    );
+    // A message never overtakes an earlier one: it is due no sooner than the last queued message.
+    const last = pending > 0 ? this.#queue[this.#queue.length - 1]!.at : 0;
+    this.#queue.push({ at: Math.max(last, performance.now() + delay), text });
+    if (this.#timer === undefined) this.#arm();
+  }
+
+  /** Sends every due message in queue order, then waits for the next one (one timer, so timer order never matters). */
+  #drain(): void {
+    this.#timer = undefined;
+    if (this.ws.readyState !== this.ws.OPEN) {
+      this.#queue.length = 0;
+      this.#head = 0;
+      return;
+    }
+    const now = performance.now();
+    while (this.#head < this.#queue.length && this.#queue[this.#head]!.at <= now) {
+      const { text } = this.#queue[this.#head++]!;
+      if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+      return;
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    const wait = Math.max(1, Math.ceil(this.#queue[this.#head]!.at - performance.now()));
+    this.#timer = setTimeout(() => this.#drain(), wait);
   }
 }
 
