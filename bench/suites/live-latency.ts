@@ -1,6 +1,6 @@
 // Live path latency inside the engine: a bar received on the Alpaca market data stream (the feed's message
-// handler) to the order's HTTP request written on the socket (undici's `undici:client:sendHeaders`
-// diagnostics channel), with the paper venue server in a child process on loopback. The server's own
+// handler) to the order's HTTP request written on the socket (node:http's request 'finish': the request's
+// bytes were handed to the operating system; found through the `http.client.request.start` channel), with the paper venue server in a child process on loopback. The server's own
 // processing is outside the measured interval (it ends when our bytes are written, before the server
 // reads them). Each bar is stepped by the bench only after the previous one was handled, so samples
 // do not queue behind each other. The strategy trades on every bar (enter, exit, enter, ...).
@@ -9,6 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { median, type BenchResult, type BenchSuite } from '../harness.js';
 import { LiveClock } from '../../src/core/clock.js';
@@ -57,12 +58,13 @@ async function measure(durability: 'full' | 'process'): Promise<{ samples: numbe
   const commitShare: number[] = [];
   let waiting = false;
   const onSend = (msg: unknown): void => {
-    const req = (msg as { request: { method: string; path: string } }).request;
+    const req = (msg as { request: ClientRequest }).request;
     if (!waiting || req.method !== 'POST' || !req.path.startsWith('/v2/orders')) return;
     waiting = false;
-    samples.push(Number(process.hrtime.bigint() - receivedNs) / 1e6);
+    const from = receivedNs;
+    req.once('finish', () => samples.push(Number(process.hrtime.bigint() - from) / 1e6));
   };
-  diagnostics.subscribe('undici:client:sendHeaders', onSend);
+  diagnostics.subscribe('http.client.request.start', onSend);
   let handled = 0;
   const feed: BarFeed = {
     subscribe: async (symbols, onBars) => {
@@ -108,7 +110,7 @@ async function measure(durability: 'full' | 'process'): Promise<{ samples: numbe
   } finally {
     stop.abort();
     await run.catch(() => undefined);
-    diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
+    diagnostics.unsubscribe('http.client.request.start', onSend);
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
