@@ -351,6 +351,7 @@ export class Engine {
     this.config = deps.config;
     this.#clock = deps.clock;
     this.#log = deps.logger;
+    this.idNamespace = deps.idNamespace;
     this.#venue = deps.venue;
     const cfg = deps.config;
     this.#currency = cfg.run.currency;
@@ -749,7 +750,7 @@ export class Engine {
   #clientIdFor(st: SymbolState, purpose: Purpose): string {
     const tradeId = st.trade?.id ?? this.#nextTradeId;
     const attempt = purpose === 'exit' ? (st.trade?.exitAttempts ?? 0) : (st.trade?.entryAttempts ?? 0);
-    const ns = this.#deps.idNamespace === undefined ? '' : `${this.#deps.idNamespace}|`;
+    const ns = this.idNamespace === undefined ? '' : `${this.idNamespace}|`;
     const h = sha256Hex(`${ns}${this.config.run.seed}|${st.symbol}|${st.index}|${purpose}|${tradeId}|${attempt}`);
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
@@ -815,6 +816,29 @@ export class Engine {
   }
 
   #submitting: ClientOrderId | undefined;
+
+  /**
+   * Mixed into client order ids (from `deps.idNamespace`); a live driver replaying a task of an earlier
+   * process start sets that start's namespace for the replay, so the replay rebuilds the same ids.
+   */
+  idNamespace: string | undefined;
+
+  /**
+   * Removes the held orders (not the cancels) without sending them, and returns their ids: after a replay,
+   * the process that died may or may not have sent them, so they are never sent again; reconciliation asks
+   * the venue about each by its client order id (found: its events follow; not found: never placed).
+   */
+  dropHeldOrders(reason: string): ClientOrderId[] {
+    const dropped: ClientOrderId[] = [];
+    for (let i = this.#outgoing.length - 1; i >= 0; i--) {
+      const r = this.#outgoing[i] as OrderRequest | { readonly cancel: ClientOrderId };
+      if ('cancel' in r) continue;
+      this.#outgoing.splice(i, 1);
+      dropped.unshift(r.clientOrderId);
+    }
+    for (const id of dropped) this.#log.log('warn', 'order-not-resent', { id, reason, tsNs: this.#clock.now() });
+    return dropped;
+  }
 
   /** Orders and cancels held for `flushSends()` (with `deferSends`), in the order they were made. */
   readonly #outgoing: (OrderRequest | { readonly cancel: ClientOrderId })[] = [];

@@ -176,6 +176,72 @@ describe('runLive (the live driver) against the simulated venue', () => {
     expect((await venue.positionReports()).filter((p) => p.signedQty !== '0')).toEqual([]);
   });
 
+  it('replays a bar task that died between its send and its checkpoint: same ids, nothing sent twice, the backtest\'s trades', async () => {
+    const config = configFor();
+    const dir = join(root, 'journal');
+    const venue = buildVenue(config, [backtestInstrument('AAA', config)]);
+    const feed = new DrivenFeed(venue);
+    const submitted: string[] = [];
+    const submit = venue.submit.bind(venue);
+    venue.submit = (r) => {
+      submitted.push(r.clientOrderId);
+      return submit(r);
+    };
+    let sends = 0;
+    let next = 0;
+    // the second bar task with an order dies once the order is out, before its checkpoint
+    const died = live(dir, config, venue, feed, async () => {
+      for (; next < 60 && sends < 2; next++) {
+        await feed.push(barAt(next));
+        // the task reports the bar handled when its orders leave; its checkpoint (and afterSend) follow a turn later
+        await new Promise((r) => setImmediate(r));
+      }
+    }, {
+      afterSend: () => {
+        if (++sends === 2) throw new Error('died after the send');
+      },
+    });
+    await expect(died).rejects.toThrow('died after the send');
+    const hash = (await import('./state/codec.js')).configHash(config);
+    let store = StateStore.open(join(dir, 'state.sqlite'), { configHash: hash, create: false, durability: 'process' });
+    const journal = store.readJournal();
+    store.close();
+    expect(journal).toContain('"start":1');
+    expect(submitted).toHaveLength(2);
+    const second = await live(dir, config, venue, feed, async () => {
+      for (; next < 60; next++) await feed.push(barAt(next));
+    });
+    expect(second.start).toBe(2);
+    store = StateStore.open(join(dir, 'state.sqlite'), { configHash: hash, create: false, durability: 'process' });
+    expect(store.readJournal()).toBeUndefined();
+    const intents = store.intents().map((i) => i.clientOrderId);
+    store.close();
+    // the replayed order kept its id and was not sent again; every id reached the venue once
+    expect(new Set(submitted).size).toBe(submitted.length);
+    expect(intents.includes(submitted[1] as string)).toBe(true);
+    expect(new Set(intents).size).toBe(intents.length);
+    const log = readFileSync(join(dir, 'engine.log'), 'utf8');
+    expect(log).toContain('"journal-replayed"');
+    expect(log.split('\n').some((l) => l.includes('"order-not-resent"') && l.includes(submitted[1] as string))).toBe(true);
+    // the replay is the bar as it was first handled (strategy included): the trades are the backtest's
+    const trades = readFileSync(join(dir, 'trades.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .map((f) => [f[2], f[3], f[5], f[7], f[10]]);
+    expect(JSON.stringify(trades)).toBe(backtestTrades(config, 60));
+    expect((await venue.positionReports()).filter((p) => p.signedQty !== '0')).toEqual([]);
+    // a damaged journal entry is refused at startup, naming the store, and left in place
+    store = StateStore.open(join(dir, 'state.sqlite'), { configHash: hash, create: false, durability: 'process' });
+    store.writeJournal('{"start":2,"bars":[["AAA","1","2",1,1,1,"x",1]]}');
+    store.close();
+    await expect(live(dir, config, venue, feed, () => Promise.resolve())).rejects.toMatchObject({ code: 'CheckpointCorrupt', message: expect.stringMatching(/state\.sqlite: the journal entry bar 0 has a price or volume that is not a finite number/) });
+    store = StateStore.open(join(dir, 'state.sqlite'), { configHash: hash, create: false, durability: 'process' });
+    expect(store.readJournal()).toContain('"x"');
+    store.close();
+  });
+
   it('refuses an unusable state.sqlite, or starts flat and adopts the venue position when told to', async () => {
     const config = configFor({ engine: { warmup_bars: 0, unknown_position: 'adopt' } });
     const dir = join(root, 'bad');

@@ -35,6 +35,38 @@ export interface FillRecovering {
   recoverFills(afterNs: bigint): Promise<number>;
 }
 
+/** The journal entry of a bar task: the start that ran it and its bars (ns as decimal strings). */
+function journalEntry(start: number, bars: readonly Bar[]): string {
+  return JSON.stringify({
+    start,
+    bars: bars.map((b) => [b.symbol, b.openTimeNs.toString(), b.closeTimeNs.toString(), b.open, b.high, b.low, b.close, b.volume]),
+  });
+}
+
+function parseJournal(text: string, path: string): { start: number; bars: Bar[] } {
+  const bad = (why: string): never => {
+    throw new StateError('CheckpointCorrupt', `${path}: the journal entry ${why}`);
+  };
+  let v: { start?: unknown; bars?: unknown };
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    return bad('is not JSON');
+  }
+  if (!Number.isSafeInteger(v.start) || (v.start as number) < 1) bad('has no start number');
+  if (!Array.isArray(v.bars)) return bad('has no bars');
+  const bars = v.bars.map((r: unknown, i: number): Bar => {
+    if (!Array.isArray(r) || r.length !== 8 || typeof r[0] !== 'string' || typeof r[1] !== 'string' || typeof r[2] !== 'string' || !/^\d+$/.test(r[1]) || !/^\d+$/.test(r[2])) {
+      return bad(`bar ${i} is malformed`);
+    }
+    const nums = r.slice(3) as unknown[];
+    if (!nums.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`bar ${i} has a price or volume that is not a finite number`);
+    const [open, high, low, close, volume] = nums as number[];
+    return { symbol: r[0], openTimeNs: BigInt(r[1]), closeTimeNs: BigInt(r[2]), open: open!, high: high!, low: low!, close: close!, volume: volume! } as Bar;
+  });
+  return { start: v.start as number, bars };
+}
+
 function canRecoverFills(v: Venue): v is Venue & FillRecovering {
   return typeof (v as Partial<FillRecovering>).recoverFills === 'function';
 }
@@ -67,6 +99,11 @@ export interface LiveOptions {
   onBarsHandled?: (info: { receivedNs: bigint; committedNs: bigint; sentNs: bigint; orders: number }) => void;
   /** Called after a task's transaction committed and before its orders (`pending` of them) are sent. */
   afterCommit?: (pending: number) => void;
+  /**
+   * Called after a bar task's orders were handed to the venue (written on the connection) and before the
+   * checkpoint that covers them is committed.
+   */
+  afterSend?: (sent: number) => void;
   /** Log lines at this level or above also go to this function (e.g. stderr). */
   echo?: (line: string) => void;
 }
@@ -85,8 +122,10 @@ export interface LiveResult {
  * over the network. Startup loads the last checkpoint, replays fills the venue made meanwhile,
  * reconciles with the venue (the truth) and catches up on missed bars (indicators only), then consumes
  * bars until `signal` aborts. All engine work (bars, venue events, timers, reconciliation) runs one
- * task at a time; each task's writes and a checkpoint commit in one transaction before any order it
- * made is sent, so a process killed at any moment restarts from a state the venue can be reconciled with.
+ * task at a time. A task's writes (an order's intent among them) commit before any order it made is sent;
+ * the checkpoint commits with them, except for a bar task with orders, whose checkpoint follows the send
+ * and whose input is journaled with its writes instead (see barTask, replayJournal). A process killed at
+ * any moment restarts from a state the venue can be reconciled with, and never sends an order twice.
  * @throws StateError for an unusable state.sqlite (unless `onBadCheckpoint: 'start-flat'`), EngineError
  */
 export async function runLive(options: LiveOptions): Promise<LiveResult> {
@@ -191,6 +230,81 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     logger.flush();
   }
 
+  /**
+   * A bar arrival. Without orders it is an ordinary task (writes and checkpoint in one transaction). With
+   * orders, the checkpoint moves behind the send, out of the bar-to-order path: one transaction commits the
+   * task's writes (intents first among them) with a journal entry of its input (the bars, and this start's
+   * id namespace); the orders go out; then the checkpoint commits and ends the entry. A death in between
+   * leaves the entry: the next start replays it (replayJournal), which rebuilds the same orders under the
+   * same ids and never sends them again.
+   */
+  async function barTask(bars: readonly Bar[], sent: (info: { committedNs: bigint; sentNs: bigint; orders: number }) => void): Promise<void> {
+    state.db.exec('BEGIN');
+    try {
+      for (const b of bars) feedBar(b);
+      if (engine.pendingSends === 0) engine.checkpoint();
+      else state.writeJournal(journalEntry(start, bars));
+      state.db.exec('COMMIT');
+    } catch (e) {
+      if (state.db.inTransaction) state.db.exec('ROLLBACK');
+      throw e;
+    }
+    const committedNs = process.hrtime.bigint();
+    const orders = engine.pendingSends;
+    if (orders === 0) {
+      sent({ committedNs, sentNs: committedNs, orders });
+      logger.flush();
+      return;
+    }
+    options.afterCommit?.(orders);
+    const sending = engine.flushSends();
+    sent({ committedNs, sentNs: process.hrtime.bigint(), orders });
+    // node:http writes a request on a kept-alive connection on the next tick: let that happen before the
+    // checkpoint's synchronous work
+    await new Promise<void>((r) => setImmediate(r));
+    options.afterSend?.(orders);
+    state.transaction(() => {
+      engine.checkpoint();
+      state.clearJournal();
+    });
+    await sending;
+    logger.flush();
+  }
+
+  /**
+   * After a death between a bar task's send and its checkpoint (see barTask): feeds the journaled bars again
+   * from the restored checkpoint under the dead start's id namespace. The engine rebuilds the same orders
+   * (same ids: their stored intents are reused); none is sent again, and the startup reconciliation asks the
+   * venue about each. Cancels are sent again (a repeated cancel is refused harmlessly). Commits the checkpoint
+   * and ends the entry in one transaction.
+   */
+  function replayJournal(): void {
+    const text = state.readJournal();
+    if (text === undefined) return;
+    const entry = parseJournal(text, statePath);
+    const own = engine.idNamespace;
+    state.db.exec('BEGIN');
+    try {
+      engine.idNamespace = `live-${entry.start}`;
+      try {
+        for (const b of entry.bars) if (b.closeTimeNs > replayFrom) feedBar(b);
+      } finally {
+        engine.idNamespace = own;
+      }
+      engine.dropHeldOrders(`replayed after a restart: start ${entry.start} may have sent it before it died`);
+      engine.checkpoint();
+      state.clearJournal();
+      state.db.exec('COMMIT');
+    } catch (e) {
+      if (state.db.inTransaction) state.db.exec('ROLLBACK');
+      throw e;
+    }
+    replayedUntil = entry.bars.reduce((m, b) => (b.closeTimeNs > m ? b.closeTimeNs : m), replayedUntil);
+    logger.log('warn', 'journal-replayed', { start: entry.start, bars: entry.bars.length });
+  }
+  const replayFrom = checkpoint?.tsNs ?? 0n;
+  let replayedUntil = replayFrom;
+
   const pendingEvents: VenueEvent[] = [];
   let drainQueued = false;
   const unsubscribe = venue.onEvent((e) => {
@@ -265,10 +379,14 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     // restart: fills the venue made since the last one recorded arrive as ordinary (deduplicated) events
     // inside the startup reconciliation
     await enqueue(async () => {
+      if (resumed) {
+        replayJournal();
+        await engine.flushSends();
+      }
       corrections = (await reconcile(resumed ? 'resume' : 'startup')).corrections;
     });
-    // bars handled before the checkpoint are never handled again (a stream or history replay)
-    const handledUntil = resumed ? (checkpoint?.tsNs ?? 0n) : 0n;
+    // bars handled before the checkpoint (or replayed from the journal) are never handled again
+    const handledUntil = resumed ? replayedUntil : 0n;
     // catch-up first (queued before the stream's first bars): bars published while this process was
     // down update indicators and marks only; stream bars queue behind it and skip what it covered
     if (resumed && handledUntil > 0n) {
@@ -288,10 +406,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       if (stopped) return;
       const receivedNs = process.hrtime.bigint();
       void enqueue(async () => {
-        await commitAndSend(
-          () => {
-            for (const b of bars) if (b.closeTimeNs > handledUntil) feedBar(b);
-          },
+        await barTask(
+          bars.filter((b) => b.closeTimeNs > handledUntil),
           (t) => options.onBarsHandled?.({ receivedNs, ...t }),
         );
         if (engine.reconcileDue) await reconcile('periodic');

@@ -12,7 +12,7 @@ import { Decimal } from '../../src/core/decimal.js';
  * The live crash test: the paper venue server and `axon live` as separate processes on loopback,
  * replaying two real SPY sessions fast. The engine is killed with SIGKILL at 50 seeded moments (some
  * from outside at random times, some from inside right after an order intent committed and before the
- * venue heard of it) and restarted each time; the venue server is killed and restarted too while the
+ * venue heard of it, some right after a bar's orders went out and before their checkpoint) and restarted each time; the venue server is killed and restarted too while the
  * engine runs. At the end: no client order id was ever sent twice, every venue fill is in the engine's
  * state exactly once (by execution id), positions and cash agree, and the audit chain verifies.
  */
@@ -125,9 +125,10 @@ describe('live crash test: axon live + paper venue server, SIGKILLs of both', ()
     );
     try {
       for (let k = 0; k < ENGINE_KILLS; k++) {
-        // every fifth kill comes from inside: right after an order intent is committed, before the venue hears of it
+        // every fifth kill comes from inside: alternately right after an order intent is committed, before the
+        // venue hears of it, and right after a bar's orders went out, before the checkpoint that covers them
         const fromInside = k % 5 === 4;
-        engine = await startEngine(fromInside ? { AXON_LIVE_KILL_AFTER_INTENTS: '1' } : {});
+        engine = await startEngine(fromInside ? (k % 10 === 4 ? { AXON_LIVE_KILL_AFTER_INTENTS: '1' } : { AXON_LIVE_KILL_AFTER_SEND: '1' }) : {});
         if (fromInside) {
           const died = await Promise.race([engine.exited.then(() => true), sleep(4_000).then(() => false)]);
           if (died) inside++;
@@ -191,6 +192,9 @@ describe('live crash test: axon live + paper venue server, SIGKILLs of both', ()
       const log = readFileSync(join(dir, 'run', 'engine.log'), 'utf8').split('\n');
       const related = log.filter((l) => [...missing, ...extra].some((id) => l.includes(id.replace(/^reconcile-/, '').slice(0, 36))) || l.includes('"error"') || l.includes('correction'));
       expect({ missing, extra }, related.slice(-40).join('\n')).toEqual({ missing: [], extra: [] });
+      // the kills after a send left a journal entry, which the next start replayed without sending its orders again
+      expect(log.filter((l) => l.includes('"journal-replayed"')).length, 'journal replays').toBeGreaterThan(0);
+      expect(log.filter((l) => l.includes('"order-not-resent"')).length, 'replayed orders not resent').toBeGreaterThan(0);
       expect(new Set(intents).size).toBe(intents.length);
 
       // positions and cash

@@ -130,6 +130,8 @@ export function registerLiveCommand(program: Command): void {
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       const runDir = resolve(flags.out ?? 'runs/live');
       const killAfterIntents = process.env.AXON_LIVE_KILL_AFTER_INTENTS === undefined ? undefined : Number(process.env.AXON_LIVE_KILL_AFTER_INTENTS);
+      const killAfterSend = process.env.AXON_LIVE_KILL_AFTER_SEND === undefined ? undefined : Number(process.env.AXON_LIVE_KILL_AFTER_SEND);
+      let sends = 0;
       let intents = 0;
       const result = await runLive({
         config,
@@ -148,6 +150,14 @@ export function registerLiveCommand(program: Command): void {
           : {
               afterCommit: () => {
                 if (++intents >= killAfterIntents) process.kill(process.pid, 'SIGKILL');
+              },
+            }),
+        // test hook (undocumented): die after the n-th bar task's orders went out, before its checkpoint
+        ...(killAfterSend === undefined
+          ? {}
+          : {
+              afterSend: () => {
+                if (++sends >= killAfterSend) process.kill(process.pid, 'SIGKILL');
               },
             }),
         onReady: (info) => process.stdout.write(`${JSON.stringify({ event: 'ready', run_dir: runDir, venue: urls.baseUrl, paper, resumed: info.resumed, start: info.start, corrections: info.corrections.length })}\n`),

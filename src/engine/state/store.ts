@@ -586,6 +586,26 @@ export class StateStore {
     return (this.#allFills.all() as FillRow[]).map(fillFromRow);
   }
 
+  /**
+   * Records the input of a task whose orders are about to leave before the checkpoint that covers them is
+   * written (the live driver's bar tasks): a restart after a death in between replays it from the last
+   * checkpoint, which rebuilds the same orders (same deterministic ids) instead of losing them. One entry at
+   * a time; `clearJournal` (in the checkpoint's transaction) ends it.
+   */
+  writeJournal(entry: string): void {
+    text('journal entry', entry, 'writeJournal');
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('journal', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(entry);
+  }
+
+  /** The journal entry left by a task that died before its checkpoint, or undefined. */
+  readJournal(): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = 'journal'").get() as { value: string } | undefined)?.value;
+  }
+
+  clearJournal(): void {
+    this.db.prepare("DELETE FROM meta WHERE key = 'journal'").run();
+  }
+
   /** The fill recorded last, or undefined when none is. */
   lastFill(): FillRecord | undefined {
     const row = (this.#lastFill ??= this.db.prepare('SELECT * FROM fills ORDER BY rowid DESC LIMIT 1').safeIntegers(true)).get() as FillRow | undefined;
