@@ -218,7 +218,7 @@ describe('runLive (the live driver) against the simulated venue', () => {
     store.close();
     // the replayed order kept its id and was not sent again; every id reached the venue once
     expect(new Set(submitted).size).toBe(submitted.length);
-    expect(intents.includes(submitted[1] as string)).toBe(true);
+    expect(intents.some((id) => id === submitted[1])).toBe(true);
     expect(new Set(intents).size).toBe(intents.length);
     const log = readFileSync(join(dir, 'engine.log'), 'utf8');
     expect(log).toContain('"journal-replayed"');
