@@ -594,8 +594,11 @@ export class StateStore {
    */
   writeJournal(entry: string): void {
     text('journal entry', entry, 'writeJournal');
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('journal', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(entry);
+    this.#run((this.#putJournal ??= this.db.prepare("INSERT INTO meta (key, value) VALUES ('journal', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")), [entry], 'writing the journal entry');
   }
+
+  #putJournal: Database.Statement | undefined;
+  #dropJournal: Database.Statement | undefined;
 
   /** The journal entry left by a task that died before its checkpoint, or undefined. */
   readJournal(): string | undefined {
@@ -603,7 +606,7 @@ export class StateStore {
   }
 
   clearJournal(): void {
-    this.db.prepare("DELETE FROM meta WHERE key = 'journal'").run();
+    this.#run((this.#dropJournal ??= this.db.prepare("DELETE FROM meta WHERE key = 'journal'")), [], 'clearing the journal entry');
   }
 
   /** The fill recorded last, or undefined when none is. */
