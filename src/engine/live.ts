@@ -241,9 +241,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   async function barTask(bars: readonly Bar[], sent: (info: { committedNs: bigint; sentNs: bigint; orders: number }) => void): Promise<void> {
     state.db.exec('BEGIN');
     try {
-      for (const b of bars) feedBar(b);
+      // the journal holds exactly the bars the engine was given, so a replay gives it the same ones
+      const fed = bars.filter(feedBar);
       if (engine.pendingSends === 0) engine.checkpoint();
-      else state.writeJournal(journalEntry(start, bars));
+      else state.writeJournal(journalEntry(start, fed));
       state.db.exec('COMMIT');
     } catch (e) {
       if (state.db.inTransaction) state.db.exec('ROLLBACK');
@@ -287,7 +288,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     try {
       engine.idNamespace = `live-${entry.start}`;
       try {
-        for (const b of entry.bars) if (b.closeTimeNs > replayFrom) feedBar(b);
+        for (const b of entry.bars) feedBar(b);
       } finally {
         engine.idNamespace = own;
       }
@@ -302,8 +303,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     replayedUntil = entry.bars.reduce((m, b) => (b.closeTimeNs > m ? b.closeTimeNs : m), replayedUntil);
     logger.log('warn', 'journal-replayed', { start: entry.start, bars: entry.bars.length });
   }
-  const replayFrom = checkpoint?.tsNs ?? 0n;
-  let replayedUntil = replayFrom;
+  let replayedUntil = checkpoint?.tsNs ?? 0n;
 
   const pendingEvents: VenueEvent[] = [];
   let drainQueued = false;
@@ -318,9 +318,10 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   const lastBarOpen = new Map<string, bigint>();
   let firstBarOpenNs: bigint | undefined;
   const bar = new MutableBar();
-  const feedBar = (b: Bar): void => {
+  /** Hands a bar to the engine; false for a bar seen already (replays after a reconnect), which it skips. */
+  const feedBar = (b: Bar): boolean => {
     const last = lastBarOpen.get(b.symbol);
-    if (last !== undefined && b.openTimeNs <= last) return; // a bar seen already (replays after a reconnect)
+    if (last !== undefined && b.openTimeNs <= last) return false;
     lastBarOpen.set(b.symbol, b.openTimeNs);
     firstBarOpenNs ??= b.openTimeNs;
     bar.symbol = b.symbol;
@@ -332,6 +333,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     bar.close = b.close;
     bar.volume = b.volume;
     engine.onBar(bar);
+    return true;
   };
   /** Venue time after which fills may be missing here: the last fill recorded, else the checkpoint's; none for a new run. */
   const lastFillNs = (): bigint | undefined => state.lastFill()?.tsNs ?? checkpoint?.tsNs;
