@@ -830,11 +830,9 @@ export class Engine {
    */
   dropHeldOrders(reason: string): ClientOrderId[] {
     const dropped: ClientOrderId[] = [];
-    for (let i = this.#outgoing.length - 1; i >= 0; i--) {
-      const r = this.#outgoing[i] as OrderRequest | { readonly cancel: ClientOrderId };
-      if ('cancel' in r) continue;
-      this.#outgoing.splice(i, 1);
-      dropped.unshift(r.clientOrderId);
+    for (const r of this.#outgoing.splice(0)) {
+      if ('cancel' in r) this.#outgoing.push(r);
+      else dropped.push(r.clientOrderId);
     }
     for (const id of dropped) this.#log.log('warn', 'order-not-resent', { id, reason, tsNs: this.#clock.now() });
     return dropped;

@@ -211,19 +211,17 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
   if (checkpoint !== undefined) engine.restore((checkpoint.state as { engine: Record<string, unknown> }).engine);
 
   /**
-   * Runs `fn`, then checkpoints, in one transaction; then sends the orders it made (reporting when they were
-   * committed and handed to the venue) and resolves once the venue has taken them.
+   * Runs `fn`, then checkpoints, in one transaction; then sends the orders it made and resolves once the
+   * venue has taken them. (Bar arrivals go through barTask.)
    */
-  async function commitAndSend(fn: () => void, sent?: (info: { committedNs: bigint; sentNs: bigint; orders: number }) => void): Promise<void> {
+  async function commitAndSend(fn: () => void): Promise<void> {
     state.transaction(() => {
       fn();
       engine.checkpoint();
     });
-    const committedNs = process.hrtime.bigint();
     const orders = engine.pendingSends;
     if (orders > 0) options.afterCommit?.(orders);
     const sending = engine.flushSends();
-    sent?.({ committedNs, sentNs: process.hrtime.bigint(), orders });
     // the log's disk write waits until the orders are out: done first, it sat between the commit and the
     // request reaching the socket
     await sending;
@@ -239,35 +237,27 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
    * same ids and never sends them again.
    */
   async function barTask(bars: readonly Bar[], sent: (info: { committedNs: bigint; sentNs: bigint; orders: number }) => void): Promise<void> {
-    state.db.exec('BEGIN');
-    try {
+    state.transaction(() => {
       // the journal holds exactly the bars the engine was given, so a replay gives it the same ones
       const fed = bars.filter(feedBar);
       if (engine.pendingSends === 0) engine.checkpoint();
       else state.writeJournal(journalEntry(start, fed));
-      state.db.exec('COMMIT');
-    } catch (e) {
-      if (state.db.inTransaction) state.db.exec('ROLLBACK');
-      throw e;
-    }
+    });
     const committedNs = process.hrtime.bigint();
     const orders = engine.pendingSends;
-    if (orders === 0) {
-      sent({ committedNs, sentNs: committedNs, orders });
-      logger.flush();
-      return;
-    }
-    options.afterCommit?.(orders);
+    if (orders > 0) options.afterCommit?.(orders);
     const sending = engine.flushSends();
     sent({ committedNs, sentNs: process.hrtime.bigint(), orders });
-    // node:http writes a request on a kept-alive connection on the next tick: let that happen before the
-    // checkpoint's synchronous work
-    await new Promise<void>((r) => setImmediate(r));
-    options.afterSend?.(orders);
-    state.transaction(() => {
-      engine.checkpoint();
-      state.clearJournal();
-    });
+    if (orders > 0) {
+      // node:http writes a request on a kept-alive connection on the next tick: let that happen before the
+      // checkpoint's synchronous work
+      await new Promise<void>((r) => setImmediate(r));
+      options.afterSend?.(orders);
+      state.transaction(() => {
+        engine.checkpoint();
+        state.clearJournal();
+      });
+    }
     await sending;
     logger.flush();
   }
@@ -284,8 +274,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     if (text === undefined) return;
     const entry = parseJournal(text, statePath);
     const own = engine.idNamespace;
-    state.db.exec('BEGIN');
-    try {
+    state.transaction(() => {
       engine.idNamespace = `live-${entry.start}`;
       try {
         for (const b of entry.bars) feedBar(b);
@@ -295,11 +284,7 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
       engine.dropHeldOrders(`replayed after a restart: start ${entry.start} may have sent it before it died`);
       engine.checkpoint();
       state.clearJournal();
-      state.db.exec('COMMIT');
-    } catch (e) {
-      if (state.db.inTransaction) state.db.exec('ROLLBACK');
-      throw e;
-    }
+    });
     replayedUntil = entry.bars.reduce((m, b) => (b.closeTimeNs > m ? b.closeTimeNs : m), replayedUntil);
     logger.log('warn', 'journal-replayed', { start: entry.start, bars: entry.bars.length });
   }

@@ -338,6 +338,8 @@ export class StateStore {
   readonly #listCheckpoints: Database.Statement;
   readonly #intentQueries = new Map<string, Database.Statement>();
   readonly #writeCheckpointTx: (row: unknown[]) => number;
+  readonly #putJournal: Database.Statement;
+  readonly #dropJournal: Database.Statement;
 
   private constructor(db: Database.Database, path: string, configHash: string, createdNs: bigint) {
     this.db = db;
@@ -349,6 +351,8 @@ export class StateStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#updateIntent = db.prepare('UPDATE intents SET status = ?, updated_ns = ? WHERE client_order_id = ?');
+    this.#putJournal = db.prepare("INSERT INTO meta (key, value) VALUES ('journal', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    this.#dropJournal = db.prepare("DELETE FROM meta WHERE key = 'journal'");
     this.#insertFill = db.prepare(
       `INSERT INTO fills (trade_id, client_order_id, symbol, side, qty, px, fee, fee_currency, ts_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trade_id) DO NOTHING`,
@@ -594,11 +598,8 @@ export class StateStore {
    */
   writeJournal(entry: string): void {
     text('journal entry', entry, 'writeJournal');
-    this.#run((this.#putJournal ??= this.db.prepare("INSERT INTO meta (key, value) VALUES ('journal', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")), [entry], 'writing the journal entry');
+    this.#run(this.#putJournal, [entry], 'writing the journal entry');
   }
-
-  #putJournal: Database.Statement | undefined;
-  #dropJournal: Database.Statement | undefined;
 
   /** The journal entry left by a task that died before its checkpoint, or undefined. */
   readJournal(): string | undefined {
@@ -606,7 +607,7 @@ export class StateStore {
   }
 
   clearJournal(): void {
-    this.#run((this.#dropJournal ??= this.db.prepare("DELETE FROM meta WHERE key = 'journal'")), [], 'clearing the journal entry');
+    this.#run(this.#dropJournal, [], 'clearing the journal entry');
   }
 
   /** The fill recorded last, or undefined when none is. */

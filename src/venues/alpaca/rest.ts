@@ -206,9 +206,9 @@ export class AlpacaRest {
   }
 
   /** Closes the kept-alive connections. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#agent.destroy();
-    await Promise.resolve();
+    return Promise.resolve();
   }
 
   async #pause(what: string, attempt: number, why: string): Promise<void> {
