@@ -43,10 +43,14 @@ class NumberRisk {
   }
 }
 
-/** The number twin of the OMS cycle: orders in maps, status strings, float cash and positions. */
+/**
+ * The number twin of the OMS cycle: active orders in a map, terminal ones in a list (as the
+ * OrderManager keeps them with a built-in id generator: indexed only when looked up), fill ids in a
+ * set, status strings, float cash and positions.
+ */
 class NumberOms {
   readonly active = new Map<string, { symbol: string; side: 'Buy' | 'Sell'; qty: number; filled: number; notional: number; status: string }>();
-  readonly history = new Map<string, unknown>();
+  readonly history: unknown[] = [];
   readonly keys = new Set<string>();
   readonly fills = new Set<string>();
   readonly cash = new Map<string, number>();
@@ -88,7 +92,7 @@ class NumberOms {
     s.status = filled === s.qty ? 'Filled' : 'PartiallyFilled';
     if (s.status === 'Filled') {
       this.active.delete(id);
-      this.history.set(id, s);
+      this.history.push(s);
     }
   }
 }
@@ -213,7 +217,7 @@ function omsBench(): BenchResult[] {
       ratio: r.ratio,
       note:
         `load average ${load()} on this shared machine; target >= 500k/s; ${CYCLES} orders per run, seeded UUIDs, fill dedupe, portfolio update, history; ` +
-        'both sides hash a new UUID and fill id into maps that grow to 50k entries and keep them (most of the twin\'s time, with the GC of those records); ' +
+        'both sides hash a new UUID into the active map (one entry at a time) and a fill id into a set or ledger that grows to 50k entries, and keep every order in a history list (most of the twin\'s time, with the GC of those records); ' +
         'the exact side adds exact cash/position/cost-basis/PnL updates (safe-integer scaled amounts, bigint past 2^53), the transition table, idempotency/owner checks and the per-order fill index liveSnapshot uses',
     },
   ];

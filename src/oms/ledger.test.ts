@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { Decimal } from '../core/decimal.js';
 import { Rng } from '../core/rng.js';
 import { TestClock } from '../core/clock.js';
@@ -83,5 +84,77 @@ describe('history queue', () => {
     // a dropped order's fill replays as a no-op; an unknown order id is still OrderNotFound
     expect(m.addFill({ orderId: ids[1] as string, fillId: 'f1', price: '101.5', quantity: '0.5' })).toBe(false);
     expect(() => m.addFill({ orderId: ids[3] as string, fillId: 'new', price: '100', quantity: '0.5' })).toThrowError(`[OrderNotFound] order not found: ${ids[3] as string}`);
+  });
+
+  // seededUuid and randomUUID ids index the history lazily (on the first lookup that needs it); any
+  // other generator's ids are indexed on submit. Both must answer every call alike.
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('submit' as const), side: fc.boolean() }),
+    fc.record({ k: fc.constantFrom('ack' as const, 'cancel' as const, 'get' as const), pick: fc.nat() }),
+    fc.record({ k: fc.constant('fill' as const), pick: fc.nat(), half: fc.boolean(), replay: fc.boolean() }),
+  );
+  it('lazy history index (built-in generator) and eager index (any other) give the same results, lookups interleaved', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(undefined, 0, 2, 7), fc.array(op, { minLength: 1, maxLength: 400 }), (limit, ops) => {
+        const make = (lazy: boolean): OrderManager => {
+          const g = seededUuid(new Rng(11));
+          return new OrderManager({
+            clock: new TestClock(0n),
+            idGenerator: lazy ? g : () => g(),
+            portfolio: { accountType: 'margin' },
+            ...(limit === undefined ? {} : { historyLimit: limit }),
+          });
+        };
+        const lazy = make(true);
+        const eager = make(false);
+        const ids: string[] = [];
+        let fills = 0;
+        const run = (m: OrderManager, o: (typeof ops)[number]): unknown => {
+          try {
+            switch (o.k) {
+              case 'submit':
+                return m.submit(limitOrder('BTC-USD', o.side ? 'Buy' : 'Sell', '1', '100'));
+              case 'ack':
+                return m.updateStatus(ids[o.pick % ids.length] as string, makeOrderStatus('Acknowledged')).toDict();
+              case 'cancel':
+                return m.cancel(ids[o.pick % ids.length] as string, 'x').toDict();
+              case 'get':
+                return m.getOrder(ids[o.pick % ids.length] as string)?.status.toDict() ?? null;
+              case 'fill':
+                return m.addFill({ orderId: ids[o.pick % ids.length] as string, fillId: `f${o.replay ? 0 : fills}`, price: '100', quantity: o.half ? '0.5' : '1' });
+            }
+          } catch (e) {
+            return String(e);
+          }
+        };
+        for (const o of ops) {
+          if (o.k !== 'submit' && ids.length === 0) continue;
+          const a = run(lazy, o);
+          expect(run(eager, o)).toEqual(a);
+          if (o.k === 'submit') ids.push(a as string);
+          if (o.k === 'fill' && a === true && !o.replay) fills++;
+        }
+        expect(JSON.stringify(lazy.toDict())).toBe(JSON.stringify(eager.toDict()));
+        expect(lazy.historyCount()).toBe(eager.historyCount());
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('after a restore, a seeded generator started again is refused the restored ids', () => {
+    const clock = new TestClock(0n);
+    const a = new OrderManager({ clock, idGenerator: seededUuid(new Rng(5)), portfolio: { accountType: 'margin' } });
+    const first = a.submit(limitOrder('BTC-USD', 'Buy', '1', '100'));
+    a.cancel(first);
+    const b = new OrderManager({ clock, idGenerator: seededUuid(new Rng(5)), portfolio: { accountType: 'margin' } });
+    b.restore(a.snapshot());
+    expect(() => b.submit(limitOrder('BTC-USD', 'Buy', '1', '100'))).toThrowError(`[InvalidTransition] id generator returned an id already in use: ${first}`);
+    expect(b.getOrder(first)?.status.kind).toBe('Cancelled');
+    // a fresh seed goes on as usual
+    const c = new OrderManager({ clock, idGenerator: seededUuid(new Rng(6)), portfolio: { accountType: 'margin' } });
+    c.restore(a.snapshot());
+    const next = c.submit(limitOrder('BTC-USD', 'Buy', '1', '100'));
+    expect(next).not.toBe(first);
+    expect(c.getOrder(first)?.status.kind).toBe('Cancelled');
   });
 });

@@ -16,7 +16,13 @@ import { canTransition, transition, type OrderEventKind } from './transitions.js
 export interface OrderManagerOptions {
   /** Source of timestamps (epoch ns); default LiveClock. */
   clock?: Clock;
-  /** Order id generator; default crypto.randomUUID (use seededUuid for deterministic backtests). */
+  /**
+   * Order id generator; default crypto.randomUUID (use seededUuid for deterministic backtests).
+   * Every id is checked against the known orders (a repeat is refused with InvalidTransition),
+   * except that the built-in generators' ids (randomUUID, seededUuid: 122 random bits each) are
+   * only checked against the active orders and the ones a restore brought back, so a manager using
+   * them indexes its history for lookups lazily, on the first lookup that needs it.
+   */
   idGenerator?: () => string;
   /** The portfolio fills update, or options for a new one (its clock defaults to this clock). */
   portfolio?: Portfolio | PortfolioOptions;
@@ -125,6 +131,12 @@ interface OrderSnap {
   readonly updatedAt: bigint;
 }
 
+/**
+ * Generators whose ids never repeat in one sequence (version-4 UUIDs, 122 random bits: a repeat
+ * within 2^40 orders has probability below 2^-42).
+ */
+const UNIQUE_IDS = new WeakSet<() => string>([randomUUID]);
+
 // character codes of the 16 hex digits
 const HEX_CODES = [48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102];
 
@@ -134,7 +146,7 @@ function h(w: number, shift: number): number {
 
 /** A generator of RFC 4122 version-4-shaped UUIDs drawn from `rng`: deterministic for a given seed. */
 export function seededUuid(rng: Rng): () => string {
-  return () => {
+  const next = (): string => {
     const a = rng.nextU32();
     const b = ((rng.nextU32() & 0xffff0fff) | 0x00004000) >>> 0;
     const c = ((rng.nextU32() & 0x3fffffff) | 0x80000000) >>> 0;
@@ -147,6 +159,8 @@ export function seededUuid(rng: Rng): () => string {
       h(d, 28), h(d, 24), h(d, 20), h(d, 16), h(d, 12), h(d, 8), h(d, 4), h(d, 0),
     );
   };
+  UNIQUE_IDS.add(next);
+  return next;
 }
 
 const STATUS_EVENT: Readonly<Partial<Record<OrderStatusKind, OrderEventKind>>> = {
@@ -167,10 +181,16 @@ export class OrderManager {
   readonly #newId: () => string;
   readonly #historyLimit: number;
   /**
-   * Every order still known (active and retained history), for the id-in-use check and finding
-   * terminal orders; active ones are looked up in the (usually small, cache-warm) #active first.
+   * Orders by id for the id-in-use check and finding terminal orders; active ones are looked up in
+   * the (usually small, cache-warm) #active first. With a generator outside UNIQUE_IDS, or after a
+   * restore that brought orders back, every order is entered on submit (eager). Otherwise (#lazy)
+   * it holds the retained history up to #indexEnd only, and a lookup that misses enters the rest
+   * first: a run that never looks up a terminal order never hashes its ids into a growing map.
    */
   #orders = new Map<string, OrderState>();
+  #lazy: boolean;
+  /** In #lazy mode, the #history position up to which entries are in #orders. */
+  #indexEnd = 0;
   /** Non-terminal orders, in submission order. */
   #active = new Map<string, OrderState>();
   /** Retained terminal orders, oldest first, from index #historyHead on (a queue: no hashing per order). */
@@ -192,6 +212,7 @@ export class OrderManager {
     this.#historyLimit = limit ?? Infinity;
     this.#clock = options.clock ?? new LiveClock();
     this.#newId = options.idGenerator ?? randomUUID;
+    this.#lazy = UNIQUE_IDS.has(this.#newId);
     this.portfolio =
       options.portfolio instanceof Portfolio ? options.portfolio : new Portfolio({ clock: this.#clock, ...(options.portfolio ?? {}) });
   }
@@ -238,11 +259,15 @@ export class OrderManager {
       createdAt: now,
       updatedAt: now,
     };
-    // one insert into the big map instead of has + set: an unchanged size means the id was in use
-    const orders = this.#orders;
-    const known = orders.size;
-    orders.set(id, s);
-    if (orders.size === known) this.#idInUse(id);
+    if (this.#lazy) {
+      if (this.#active.has(id)) this.#idInUse(id);
+    } else {
+      // one insert into the big map instead of has + set: an unchanged size means the id was in use
+      const orders = this.#orders;
+      const known = orders.size;
+      orders.set(id, s);
+      if (orders.size === known) this.#idInUse(id);
+    }
     this.#active.set(id, s);
     if (order.idempotencyKey !== undefined) this.#keys.set(order.idempotencyKey, this.#keyRank++);
     return id;
@@ -250,8 +275,10 @@ export class OrderManager {
 
   /** The id generator returned `id` while it is still known: puts the known order back and refuses. */
   #idInUse(id: string): never {
-    const old = this.#active.get(id) ?? this.#retained().find((o) => o.id === id);
-    if (old !== undefined) this.#orders.set(id, old);
+    if (!this.#lazy) {
+      const old = this.#active.get(id) ?? this.#retained().find((o) => o.id === id);
+      if (old !== undefined) this.#orders.set(id, old);
+    }
     throw new OmsError('InvalidTransition', `id generator returned an id already in use: ${id}`);
   }
 
@@ -273,8 +300,25 @@ export class OrderManager {
     return orders.map((o) => this.#record(o));
   }
 
+  /** The known order with this id (active or retained), or undefined. */
+  #lookup(id: string): OrderState | undefined {
+    return this.#active.get(id) ?? this.#orders.get(id) ?? (this.#lazy && this.#indexEnd < this.#history.length ? this.#indexRest(id) : undefined);
+  }
+
+  /** #lazy mode: enters the retained history not yet in #orders, then looks `id` up there. */
+  #indexRest(id: string): OrderState | undefined {
+    const h = this.#history;
+    const orders = this.#orders;
+    for (let i = this.#indexEnd > this.#historyHead ? this.#indexEnd : this.#historyHead; i < h.length; i++) {
+      const s = h[i] as OrderState;
+      orders.set(s.id, s);
+    }
+    this.#indexEnd = h.length;
+    return orders.get(id);
+  }
+
   #find(id: string): OrderState {
-    const s = this.#active.get(id) ?? this.#orders.get(id);
+    const s = this.#lookup(id);
     if (s === undefined) throw new OmsError('OrderNotFound', `order not found: ${id}`);
     return s;
   }
@@ -305,6 +349,7 @@ export class OrderManager {
     // compact once the dropped prefix is most of the array (amortised O(1) per order)
     if (this.#historyHead >= 1024 && this.#historyHead * 2 >= h.length) {
       this.#history = h.slice(this.#historyHead);
+      this.#indexEnd = this.#indexEnd > this.#historyHead ? this.#indexEnd - this.#historyHead : 0;
       this.#historyHead = 0;
     }
   }
@@ -361,7 +406,7 @@ export class OrderManager {
    *   SerializationError
    */
   addFill(fill: OmsFill): boolean {
-    const s = this.#active.get(fill.orderId) ?? this.#orders.get(fill.orderId);
+    const s = this.#lookup(fill.orderId);
     if (s === undefined) {
       // an order dropped from a limited history: a fill id it already took is a replay
       if (this.#ownerOf(fillLedger.find(this.portfolio, fill.fillId)) === fill.orderId) return false;
@@ -454,7 +499,7 @@ export class OrderManager {
 
   /** The record of an order, active or historical, or undefined. */
   getOrder(orderId: string): OrderRecord | undefined {
-    const s = this.#orders.get(orderId);
+    const s = this.#lookup(orderId);
     return s === undefined ? undefined : toRecord(s);
   }
 
@@ -625,6 +670,9 @@ export class OrderManager {
     this.#active = active;
     this.#history = [...history.values()];
     this.#historyHead = 0;
+    // restored orders are all in #orders; ids from a restarted seeded generator are checked against them
+    this.#lazy = orders.size === 0 && UNIQUE_IDS.has(this.#newId);
+    this.#indexEnd = this.#history.length;
     this.#historyTotal = historyTotal;
     this.#keys = keys;
     this.#keyRank = keys.size;
