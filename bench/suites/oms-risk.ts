@@ -5,6 +5,7 @@ import { TestClock, Rng } from '../../src/core/index.js';
 import { OrderManager, Portfolio, limitOrder, makeOrderStatus, seededUuid, type Order } from '../../src/oms/index.js';
 import { DefaultRiskEngine, makeRiskConfig } from '../../src/risk/index.js';
 import { liveOmsState } from '../../src/oms/live-state.fixture.js';
+import { StringIndex } from '../../src/oms/string-index.js';
 import { pair, type BenchResult, type BenchSuite } from '../harness.js';
 
 const POSITIONS = 100;
@@ -46,13 +47,13 @@ class NumberRisk {
 /**
  * The number twin of the OMS cycle: active orders in a map, terminal ones in a list (as the
  * OrderManager keeps them with a built-in id generator: indexed only when looked up), fill ids in a
- * set, status strings, float cash and positions.
+ * table like the portfolio's ledger, status strings, float cash and positions.
  */
 class NumberOms {
   readonly active = new Map<string, { symbol: string; side: 'Buy' | 'Sell'; qty: number; filled: number; notional: number; status: string }>();
   readonly history: unknown[] = [];
   readonly keys = new Set<string>();
-  readonly fills = new Set<string>();
+  readonly fills = new StringIndex<true>();
   readonly cash = new Map<string, number>();
   readonly pos = new Map<string, { qty: number; basis: number }>();
   constructor(readonly newId: () => string) {}
@@ -86,7 +87,7 @@ class NumberOms {
     const basis = dq > 0 ? p.basis + dq * price : p.basis - (p.basis * qty) / p.qty;
     this.cash.set(quote, cash);
     this.pos.set(s.symbol, { qty: newQ, basis });
-    this.fills.add(fillId);
+    this.fills.set(fillId, true);
     s.filled = filled;
     s.notional += qty * price;
     s.status = filled === s.qty ? 'Filled' : 'PartiallyFilled';

@@ -8,6 +8,7 @@ import { OmsError, omsDecimal } from './errors.js';
 import { checkSide } from './order.js';
 import { big, cmp, edgeDecimal, mulPrecision, mulRaw, norm, rAbs, rAdd, rCmp, rDivRaw, rMulRaw, rNeg, rSub, rUp, up, type Raw } from './raw.js';
 import { StateReader } from './state.js';
+import { StringIndex } from './string-index.js';
 import { fillLedger } from './ledger.js';
 
 /** A cash account refuses negative cash and short positions; a margin account allows both. */
@@ -179,7 +180,7 @@ export class Portfolio {
   #aggregates = new Map<string, Aggregate>();
   readonly #instruments = new Map<string, Instrument>();
   /** Applied fills by id; a replay is recognised by equal symbol, quantity, price, fee and fee currency. */
-  #fills = new Map<string, FillKey>();
+  #fills = new StringIndex<FillKey>();
   /** The next applied fill's sequence number (its rank in #fills' order). */
   #fillSeq = 0;
   #openCount = 0;
@@ -787,7 +788,10 @@ export class Portfolio {
       owned.fillIds = new Array<string>(n);
       owned.orderIds = new Array<string>(n);
     }
-    for (const [id, k] of this.#fills) {
+    const all = this.#fills;
+    for (let e = 0; e < n; e++) {
+      const id = all.keyAt(e);
+      const k = all.valueAt(e);
       fills.ids[i] = id;
       fills.data[i] = fillText(k);
       i++;
@@ -984,7 +988,7 @@ export class Portfolio {
     const ids = r.arr(f.ids, `${path}.fills.ids`);
     const n = ids.length;
     const data = r.arrOf(f.data, `${path}.fills.data`, n);
-    const fills = new Map<string, FillKey>();
+    const fills = new StringIndex<FillKey>();
     for (let i = 0; i < n; i++) {
       const id = r.str(ids[i], `${path}.fills.ids[${i}]`);
       if (fills.has(id)) r.fail(`${path}.fills.ids[${i}]`, `fill id ${JSON.stringify(id)} appears twice`);
@@ -1107,7 +1111,7 @@ class BuiltPortfolio implements CheckedPortfolioState {
     readonly cash: Map<string, CashState>,
     readonly positions: Map<string, PositionState>,
     readonly aggregates: Map<string, Aggregate>,
-    readonly fills: Map<string, FillKey>,
+    readonly fills: StringIndex<FillKey>,
     readonly openCount: number,
   ) {}
 }
