@@ -1,6 +1,6 @@
 // Live path latency inside the engine: a bar received on the Alpaca market data stream (the feed's message
-// handler) to the order's HTTP request written on the socket (node:http's request 'finish': the request's
-// bytes were handed to the operating system; found through the `http.client.request.start` channel), with the paper venue server in a child process on loopback. The server's own
+// handler) to the order's HTTP request written on the socket (the REST client's `axon.http1.request.written`
+// channel: the request's bytes were handed to the operating system), with the paper venue server in a child process on loopback. The server's own
 // processing is outside the measured interval (it ends when our bytes are written, before the server
 // reads them). Each bar is stepped by the bench only after the previous one was handled, so samples
 // do not queue behind each other. The strategy trades on every bar (enter, exit, enter, ...).
@@ -9,7 +9,6 @@ import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { median, type BenchResult, type BenchSuite } from '../harness.js';
 import { LiveClock } from '../../src/core/clock.js';
@@ -19,6 +18,7 @@ import type { Bar } from '../../src/model/bar.js';
 import type { StrategyFactory } from '../../src/strategy/types.js';
 import { AlpacaBarFeed, AlpacaCredentials, AlpacaVenue } from '../../src/venues/alpaca/index.js';
 import { writeStore } from '../../src/server/alpaca-paper/harness.fixture.js';
+import { REQUEST_WRITTEN_CHANNEL } from '../../src/venues/alpaca/http1.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BARS = Number(process.env.AXON_BENCH_LIVE_BARS ?? 800);
@@ -58,13 +58,12 @@ async function measure(durability: 'full' | 'process'): Promise<{ samples: numbe
   const commitShare: number[] = [];
   let waiting = false;
   const onSend = (msg: unknown): void => {
-    const req = (msg as { request: ClientRequest }).request;
+    const req = msg as { method: string; path: string };
     if (!waiting || req.method !== 'POST' || !req.path.startsWith('/v2/orders')) return;
     waiting = false;
-    const from = receivedNs;
-    req.once('finish', () => samples.push(Number(process.hrtime.bigint() - from) / 1e6));
+    samples.push(Number(process.hrtime.bigint() - receivedNs) / 1e6);
   };
-  diagnostics.subscribe('http.client.request.start', onSend);
+  diagnostics.subscribe(REQUEST_WRITTEN_CHANNEL, onSend);
   let handled = 0;
   const feed: BarFeed = {
     subscribe: async (symbols, onBars) => {
@@ -110,7 +109,7 @@ async function measure(durability: 'full' | 'process'): Promise<{ samples: numbe
   } finally {
     stop.abort();
     await run.catch(() => undefined);
-    diagnostics.unsubscribe('http.client.request.start', onSend);
+    diagnostics.unsubscribe(REQUEST_WRITTEN_CHANNEL, onSend);
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     rmSync(dir, { recursive: true, force: true });

@@ -55,6 +55,11 @@ export class TokenBucket {
     return this.#waiters.length;
   }
 
+  /** Takes a token when one is free and nobody waits; false otherwise (then use acquire). */
+  tryAcquire(): boolean {
+    return this.#waiters.length === 0 && this.#tryTake();
+  }
+
   /** Resolves when the caller may send one request (immediately when a token is free). */
   acquire(): Promise<void> {
     if (this.#waiters.length === 0 && this.#tryTake()) return Promise.resolve();

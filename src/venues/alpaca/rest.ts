@@ -1,10 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { NS, type Clock } from '../../core/clock.js';
 import type { Rng } from '../../core/rng.js';
 import type { AlpacaCredentials } from './credentials.js';
 import { AlpacaError, type AlpacaErrorCode } from './errors.js';
 import type { AlpacaErrorBody } from './protocol.js';
+import { Http1Headers, Http1Pool } from './http1.js';
 import { backoffDelayNs, CircuitBreaker, sleep, TokenBucket, type BackoffOptions, type CircuitBreakerOptions } from './resilience.js';
 
 /** Log levels of the adapter's optional logger. */
@@ -67,16 +66,17 @@ type Outcome =
   | { kind: 'failed'; error: Error; timeout: boolean };
 
 /**
- * Alpaca REST over node:http(s) keep-alive connections: every request waits for a rate-limit token and passes the
+ * Alpaca REST over kept-alive HTTP/1.1 connections (./http1.ts: the request is on the socket when the call returns): every request waits for a rate-limit token and passes the
  * circuit breaker; safe requests retry with exponential backoff and seeded jitter; a 429 pauses the
  * limiter until Retry-After / X-RateLimit-Reset. Error messages carry Alpaca's message, never credentials.
  */
 export class AlpacaRest {
   readonly limiter: TokenBucket;
   readonly breaker: CircuitBreaker;
-  readonly #agent: HttpAgent;
-  readonly #request: typeof httpRequest;
-  readonly #target: Pick<RequestOptions, 'protocol' | 'hostname' | 'port'>;
+  readonly #pool: Http1Pool;
+  /** The key headers and accept, and the same with a JSON content type: fixed, so laid out once. */
+  readonly #plainHeaders: Http1Headers;
+  readonly #jsonHeaders: Http1Headers;
   readonly #prefix: string;
   readonly #origin: string;
   readonly #credentials: AlpacaCredentials;
@@ -109,14 +109,24 @@ export class AlpacaRest {
     this.#log = options.logger;
     this.limiter = options.limiter ?? new TokenBucket({ perMinute: 200 }, options.clock);
     this.breaker = new CircuitBreaker(options.breaker ?? {}, options.clock);
-    // node:http, not undici: undici (7.2x) holds every request on an idle keep-alive socket for one event-loop
-    // turn (its idle-socket validation), ~0.5 ms on the order path here; node's agent writes at once and
-    // drops a pooled socket that the server closed while it was idle
-    const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: options.connections ?? 4, maxFreeSockets: options.connections ?? 4, scheduling: 'lifo' as const };
+    // not undici: it holds every request on an idle keep-alive socket for one event-loop turn (its idle-socket
+    // validation), ~0.5 ms on the order path here; nor node:http, whose request reaches the socket a tick later
+    // (~0.35 ms behind the engine's other work of that tick): see http1.ts
     const tls = url.protocol === 'https:';
-    this.#agent = tls ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-    this.#request = tls ? httpsRequest : httpRequest;
-    this.#target = { protocol: url.protocol, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? (tls ? 443 : 80) : Number(url.port) };
+    this.#pool = new Http1Pool({
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
+      tls,
+      connections: options.connections ?? 4,
+    });
+    const fixed = { ...options.credentials.headers(), accept: 'application/json' };
+    try {
+      this.#plainHeaders = new Http1Headers(fixed);
+      this.#jsonHeaders = new Http1Headers({ ...fixed, 'content-type': 'application/json' });
+    } catch (e) {
+      // names the header, never its value
+      throw new AlpacaError('InvalidConfig', `Alpaca credentials cannot be sent: ${(e as Error).message}`);
+    }
   }
 
   /** The origin requests go to (for messages; holds no credentials). */
@@ -148,7 +158,8 @@ export class AlpacaRest {
       } catch (e) {
         throw new AlpacaRestError('CircuitOpen', (e as AlpacaError).detail, attempt - 1, { cause: e });
       }
-      await this.limiter.acquire();
+      // a free token is taken in this turn, so the request is written before the caller's next statement
+      if (!this.limiter.tryAcquire()) await this.limiter.acquire();
       const outcome = await this.#send(method, fullPath, body);
       const retriesLeft = attempt <= this.#retries;
       if (outcome.kind === 'failed') {
@@ -207,7 +218,7 @@ export class AlpacaRest {
 
   /** Closes the kept-alive connections. */
   close(): Promise<void> {
-    this.#agent.destroy();
+    this.#pool.close();
     return Promise.resolve();
   }
 
@@ -241,11 +252,7 @@ export class AlpacaRest {
    */
   #send(method: string, path: string, body: string | undefined): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
-      const headers: Record<string, string> = { ...this.#credentials.headers(), accept: 'application/json' };
-      if (body !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = String(Buffer.byteLength(body));
-      }
+      const headers = body === undefined ? this.#plainHeaders : this.#jsonHeaders;
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: Outcome): void => {
@@ -255,28 +262,26 @@ export class AlpacaRest {
         resolve(outcome);
       };
       const fail = (error: Error, timeout = false): void => finish({ kind: 'failed', error, timeout });
-      const req = this.#request({ ...this.#target, method, path, headers, agent: this.#agent });
+      let abort: (error: Error) => void = (error) => fail(error, true);
       const arm = (stage: string): void => {
         clearTimeout(timer);
-        timer = setTimeout(() => {
-          const error = new Error(`no ${stage} within ${this.#timeoutMs} ms`);
-          fail(error, true);
-          req.destroy(error);
-        }, this.#timeoutMs);
+        timer = setTimeout(() => abort(new Error(`no ${stage} within ${this.#timeoutMs} ms`)), this.#timeoutMs);
       };
       arm('response headers');
-      req.on('error', (e) => fail(e));
-      req.on('response', (res: IncomingMessage) => {
-        arm('response body');
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => fail(e));
-        res.on('end', () => finish({ kind: 'answer', status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('close', () => {
-          if (!res.complete) fail(new Error('the connection closed before the response was complete'));
+      try {
+        const req = this.#pool.request(method, path, headers, body, {
+          onHeaders: () => arm('response body'),
+          onAnswer: (a) => finish({ kind: 'answer', status: a.status, headers: a.headers, text: a.text }),
+          onError: (e) => fail(e),
         });
-      });
-      req.end(body);
+        abort = (error) => {
+          fail(error, true);
+          req.abort(error);
+        };
+      } catch (e) {
+        // a path that cannot be written: nothing was sent
+        fail(e as Error);
+      }
     });
   }
 }
