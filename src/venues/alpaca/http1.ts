@@ -44,7 +44,7 @@ export interface Http1PoolOptions {
   readonly tls: boolean;
   /** Kept-alive connections at most (requests beyond wait in arrival order). */
   readonly connections: number;
-  /** TLS: the certificate authorities to trust instead of the system's (a private CA); default the system's. */
+  /** TLS: the certificate authorities to trust instead of Node's bundled ones (a private CA); default Node's. */
   readonly ca?: string | Buffer;
 }
 
