@@ -48,6 +48,8 @@ export interface AlpacaVenueOptions {
   readonly breaker?: CircuitBreakerOptions;
   /** Per-request timeout, ms; default 10,000. */
   readonly timeoutMs?: number;
+  /** Idle time after which the next order's connection is kept warm with a `GET /v2/clock` (AlpacaRest); default 20,000 ms, 0 off. */
+  readonly keepWarmMs?: number;
   /** Retries of safe REST requests; default 3. */
   readonly retries?: number;
   /** Backoff of REST retries and stream reconnects. */
@@ -172,6 +174,7 @@ export class AlpacaVenue implements Venue {
       rng: this.#rng,
       limiter: this.#limiter,
       ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      ...(o.keepWarmMs === undefined ? {} : { keepWarmMs: o.keepWarmMs }),
       ...(o.breaker === undefined ? {} : { breaker: o.breaker }),
       ...(o.retries === undefined ? {} : { retries: o.retries }),
       ...(o.backoff === undefined ? {} : { backoff: o.backoff }),

@@ -75,6 +75,8 @@ export class AlpacaBarFeed implements AsyncIterable<Bar> {
       clock: options.clock,
       rng: this.#rng,
       limiter: new TokenBucket(options.rateLimit ?? { perMinute: 200 }, options.clock),
+      // the data API has no cheap endpoint to keep a connection warm with, and backfills are not latency-bound
+      keepWarmMs: 0,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),

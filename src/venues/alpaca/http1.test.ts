@@ -236,4 +236,37 @@ describe('Http1Pool', () => {
     expect((await send(trusted, 'GET', '/')).text).toBe('secure');
     await expect(send(untrusted, 'GET', '/')).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
   });
+
+  it('keeps the next request\'s connection warm against a server that closes idle ones, when mayRequest allows', async () => {
+    // the server closes a connection 400 ms after its last answer; a warm GET goes out after 50 ms idle
+    const run = async (mode: 'off' | 'on' | 'denied'): Promise<{ srv: Raw; asked: number }> => {
+      const srv = await raw((s) => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+        const sock = s as Socket & { closer?: NodeJS.Timeout };
+        clearTimeout(sock.closer);
+        sock.closer = setTimeout(() => s.end(), 400);
+      });
+      let asked = 0;
+      const mayRequest = (): boolean => {
+        asked++;
+        return mode === 'on';
+      };
+      const p = new Http1Pool({ host: '127.0.0.1', port: srv.port, tls: false, connections: 1, ...(mode === 'off' ? {} : { keepWarm: { everyMs: 50, path: '/v2/clock', headers: H, mayRequest } }) });
+      cleanups.push(() => p.close());
+      await send(p, 'POST', '/v2/orders', '{}');
+      await new Promise((r) => setTimeout(r, 1200));
+      await send(p, 'POST', '/v2/orders', '{}');
+      return { srv, asked };
+    };
+    const gets = (r: Raw): number => r.received.filter((q) => q.startsWith('GET /v2/clock HTTP/1.1\r\n')).length;
+    const off = await run('off');
+    expect([off.srv.connections.length, gets(off.srv)]).toEqual([2, 0]);
+    const denied = await run('denied');
+    expect([denied.srv.connections.length, gets(denied.srv)]).toEqual([2, 0]);
+    expect(denied.asked).toBeGreaterThan(0);
+    const on = await run('on');
+    expect(on.srv.connections.length).toBe(1);
+    expect(gets(on.srv)).toBeGreaterThanOrEqual(5);
+    expect(on.srv.received.at(-1)?.startsWith('POST /v2/orders')).toBe(true);
+  });
 });

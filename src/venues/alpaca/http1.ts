@@ -46,6 +46,12 @@ export interface Http1PoolOptions {
   readonly connections: number;
   /** TLS: the certificate authorities to trust instead of Node's bundled ones (a private CA); default Node's. */
   readonly ca?: string | Buffer;
+  /**
+   * Keeps the connection the next request would take warm: once it has been idle `everyMs`, a GET of `path`
+   * goes out on it (when `mayRequest()` allows, e.g. a rate-limit token is free; the answer is ignored), so a
+   * server that closes idle connections does not make the next order pay a new TCP and TLS handshake.
+   */
+  readonly keepWarm?: { readonly everyMs: number; readonly path: string; readonly headers: Http1Headers; readonly mayRequest: () => boolean };
 }
 
 // a header name is a token; a value or a path has no control characters (so nothing can be smuggled
@@ -246,6 +252,8 @@ class Connection {
   current: Pending | undefined;
   reader: ResponseReader | undefined;
   closed = false;
+  /** performance.now() when it last became idle. */
+  idleSince = 0;
   constructor(readonly socket: Socket) {}
 }
 
@@ -261,9 +269,16 @@ export class Http1Pool {
   readonly #queue: Pending[] = [];
   #open = 0;
   #closed = false;
+  #warmTimer: NodeJS.Timeout | undefined;
 
   constructor(options: Http1PoolOptions) {
     this.#options = options;
+    const warm = options.keepWarm;
+    if (warm !== undefined && (warm.path.charCodeAt(0) !== 47 || BAD_PATH.test(warm.path))) throw new Error(`invalid keep-warm path ${JSON.stringify(warm.path)}`);
+    if (warm !== undefined && warm.everyMs > 0) {
+      this.#warmTimer = setInterval(() => this.#warm(), Math.max(1, Math.floor(warm.everyMs / 4)));
+      this.#warmTimer.unref();
+    }
     const defaultPort = options.tls ? 443 : 80;
     const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
     this.#hostHeader = options.port === defaultPort ? host : `${host}:${options.port}`;
@@ -303,6 +318,7 @@ export class Http1Pool {
   /** Closes every connection; requests in flight or waiting fail. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#warmTimer);
     const closing = new Error('the connection pool was closed');
     for (const p of this.#queue.splice(0)) this.#fail(p, closing);
     for (const c of [...this.#all]) {
@@ -407,6 +423,7 @@ export class Http1Pool {
     }
     // an idle connection does not keep the process alive
     c.socket.unref();
+    c.idleSince = performance.now();
     this.#idle.push(c);
   }
 
@@ -421,6 +438,17 @@ export class Http1Pool {
     // a waiting request gets a new connection in place of this one
     const next = this.#closed ? undefined : this.#queue.shift();
     if (next !== undefined) this.#start(this.#connect(), next);
+  }
+
+  /** keepWarm's tick: a GET on the connection a request would take next, once it has been idle long enough. */
+  #warm(): void {
+    const warm = this.#options.keepWarm;
+    const c = this.#idle[this.#idle.length - 1];
+    if (warm === undefined || c === undefined || this.#closed || performance.now() - c.idleSince < warm.everyMs || !warm.mayRequest()) return;
+    this.#idle.pop();
+    const head = `GET ${warm.path} HTTP/1.1\r\nHost: ${this.#hostHeader}\r\n${Http1Headers.text(warm.headers)}\r\n`;
+    const ignore = (): void => undefined;
+    this.#start(c, { head, body: undefined, method: 'GET', path: warm.path, cb: { onHeaders: ignore, onAnswer: ignore, onError: ignore }, conn: undefined, done: false });
   }
 
   #answer(p: Pending, a: Http1Answer): void {

@@ -36,6 +36,12 @@ export interface AlpacaRestOptions {
   readonly backoff?: BackoffOptions;
   /** Keep-alive connections in the pool; default 4. */
   readonly connections?: number;
+  /**
+   * Once the connection the next request would take has been idle this long, a `GET /v2/clock` goes out on
+   * it (with a free rate-limit token only; the answer is ignored), so an order after a quiet spell does not
+   * pay a new TCP and TLS handshake to a server that closes idle connections. Default 20,000 ms; 0 turns it off.
+   */
+  readonly keepWarmMs?: number;
   readonly logger?: AlpacaLogger;
 }
 
@@ -112,13 +118,6 @@ export class AlpacaRest {
     // not undici: it holds every request on an idle keep-alive socket for one event-loop turn (its idle-socket
     // validation), ~0.5 ms on the order path here; nor node:http, whose request reaches the socket a tick later
     // (~0.35 ms behind the engine's other work of that tick): see http1.ts
-    const tls = url.protocol === 'https:';
-    this.#pool = new Http1Pool({
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
-      tls,
-      connections: options.connections ?? 4,
-    });
     const fixed = { ...options.credentials.headers(), accept: 'application/json' };
     try {
       this.#plainHeaders = new Http1Headers(fixed);
@@ -127,6 +126,18 @@ export class AlpacaRest {
       // names the header, never its value
       throw new AlpacaError('InvalidConfig', `Alpaca credentials cannot be sent: ${(e as Error).message}`);
     }
+    const keepWarmMs = options.keepWarmMs ?? 20_000;
+    if (!(Number.isFinite(keepWarmMs) && keepWarmMs >= 0)) throw new AlpacaError('InvalidConfig', `keepWarmMs must be a non-negative number of ms, got ${keepWarmMs}`);
+    const tls = url.protocol === 'https:';
+    this.#pool = new Http1Pool({
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? (tls ? 443 : 80) : Number(url.port),
+      tls,
+      connections: options.connections ?? 4,
+      ...(keepWarmMs > 0
+        ? { keepWarm: { everyMs: keepWarmMs, path: `${this.#prefix}/v2/clock`, headers: this.#plainHeaders, mayRequest: () => this.limiter.tryAcquire() } }
+        : {}),
+    });
   }
 
   /** The origin requests go to (for messages; holds no credentials). */
