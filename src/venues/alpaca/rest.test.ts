@@ -219,4 +219,17 @@ describe('AlpacaRest against a loopback server', () => {
     expect(srv.requests.length).toBe(3);
     expect(times[2] as number).toBeGreaterThan(3_000);
   });
+
+  it('refuses what it could not send as configured: credentials with line breaks (named, never shown) and a bad keep-warm interval', () => {
+    const base = { baseUrl: 'http://127.0.0.1:1', clock: new LiveClock(), rng: new Rng(1) };
+    const bad = (): AlpacaRest => new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, `${SECRET}\r\nX-Injected: 1`) });
+    expect(bad).toThrowError('[InvalidConfig] Alpaca credentials cannot be sent: invalid characters in header APCA-API-SECRET-KEY');
+    try {
+      bad();
+    } catch (e) {
+      expect(String((e as Error).message)).not.toContain(SECRET);
+    }
+    expect(() => new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, SECRET), keepWarmMs: -1 })).toThrowError('[InvalidConfig] keepWarmMs must be a non-negative number of ms, got -1');
+    new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, SECRET), keepWarmMs: 0 }).close().catch(() => undefined);
+  });
 });
