@@ -100,6 +100,17 @@ async function live(dir: string, config: EngineConfig, venue: SimulatedVenue, fe
   return run;
 }
 
+/** The client order ids `venue` is sent from now on, in order (its submit is wrapped). */
+function recordSubmits(venue: SimulatedVenue): string[] {
+  const submitted: string[] = [];
+  const submit = venue.submit.bind(venue);
+  venue.submit = (r) => {
+    submitted.push(r.clientOrderId);
+    return submit(r);
+  };
+  return submitted;
+}
+
 /** The trades.csv rows of a run directory as [symbol, side, quantity, entry price, exit price, exit reason]. */
 function tradeRows(dir: string): string[][] {
   return readFileSync(join(dir, 'trades.csv'), 'utf8')
@@ -185,12 +196,7 @@ describe('runLive (the live driver) against the simulated venue', () => {
     const dir = join(root, 'journal');
     const venue = buildVenue(config, [backtestInstrument('AAA', config)]);
     const feed = new DrivenFeed(venue);
-    const submitted: string[] = [];
-    const submit = venue.submit.bind(venue);
-    venue.submit = (r) => {
-      submitted.push(r.clientOrderId);
-      return submit(r);
-    };
+    const submitted = recordSubmits(venue);
     let sends = 0;
     let next = 0;
     // the second bar task with an order dies once the order is out, before its checkpoint
@@ -247,12 +253,7 @@ describe('runLive (the live driver) against the simulated venue', () => {
     const run = async (dir: string, dieInBbbTask: boolean): Promise<{ submitted: string[]; trades: string[][] }> => {
       const venue = buildVenue(config, instruments);
       const feed = new DrivenFeed(venue);
-      const submitted: string[] = [];
-      const submit = venue.submit.bind(venue);
-      venue.submit = (r) => {
-        submitted.push(r.clientOrderId);
-        return submit(r);
-      };
+      const submitted = recordSubmits(venue);
       const seq = Array.from({ length: 40 }, (_, i) => both(i)).flat();
       let last: Bar | undefined;
       let died = false;

@@ -249,8 +249,8 @@ export async function runLive(options: LiveOptions): Promise<LiveResult> {
     const sending = engine.flushSends();
     sent({ committedNs, sentNs: process.hrtime.bigint(), orders });
     if (orders > 0) {
-      // node:http writes a request on a kept-alive connection on the next tick: let that happen before the
-      // checkpoint's synchronous work
+      // an order that could not be written at once (a connection still opening, all of them busy) goes out
+      // in the next turns: let I/O run before the checkpoint's synchronous work
       await new Promise<void>((r) => setImmediate(r));
       options.afterSend?.(orders);
       state.transaction(() => {

@@ -70,14 +70,6 @@ export class StringIndex<V> {
     if (2 * (n + 1) > mask) this.#grow();
   }
 
-  *entries(): IterableIterator<[string, V]> {
-    for (let i = 0; i < this.#keys.length; i++) yield [this.#keys[i] as string, this.#values[i] as V];
-  }
-
-  [Symbol.iterator](): IterableIterator<[string, V]> {
-    return this.entries();
-  }
-
   /** The entry number of `key`, or -1. */
   #find(key: string, h: number): number {
     const t = this.#table;

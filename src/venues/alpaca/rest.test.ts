@@ -230,6 +230,9 @@ describe('AlpacaRest against a loopback server', () => {
       expect(String((e as Error).message)).not.toContain(SECRET);
     }
     expect(() => new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, SECRET), keepWarmMs: -1 })).toThrowError('[InvalidConfig] keepWarmMs must be a non-negative number of ms, got -1');
-    new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, SECRET), keepWarmMs: 0 }).close().catch(() => undefined);
+    // 0 turns keep-warm off: accepted
+    const off = new AlpacaRest({ ...base, credentials: new AlpacaCredentials(KEY, SECRET), keepWarmMs: 0 });
+    expect(off.origin).toBe('http://127.0.0.1:1');
+    void off.close();
   });
 });
