@@ -27,7 +27,13 @@ class CrossView implements CrossHandle {
 /** An indicator whose state packs into float64 slots (see Sma.pack), with the unpacker of its kind. */
 interface Packed {
   readonly key: string;
-  readonly ind: { packedLength(): number; pack(dst: Float64Array, at: number): number; restore(s: never): void };
+  readonly ind: {
+    packedLength(): number;
+    pack(dst: Float64Array, at: number): number;
+    /** The slots before the window(s) only (a windowed indicator, see `shares`). */
+    packHead?(dst: Float64Array, at: number): number;
+    restore(s: never): void;
+  };
   readonly unpack: (packed: Float64Array) => unknown;
   /**
    * How its window relates to the symbol's closes: `scalars` slots (count first) then the last
@@ -283,18 +289,10 @@ export class SymbolIndicators implements IndicatorRegistry {
         at = ind.pack(dst, at + 1);
         continue;
       }
-      if (this.#synced) {
-        // packed in place; the window after the head is overwritten by what follows
-        const start = at + 1;
-        ind.pack(dst, start);
-        if ('period' in sh) {
-          dst[at] = -sh.scalars;
-          at = start + sh.scalars;
-        } else {
-          dst[start + 2] = dst[start + 2 + Math.min(dst[start + 1] as number, sh.fast)] as number;
-          dst[at] = -3;
-          at = start + 3;
-        }
+      if (this.#synced && ind.packHead !== undefined) {
+        // the window is the shared closes': only the slots before it
+        dst[at] = 'period' in sh ? -sh.scalars : -3;
+        at = ind.packHead(dst, at + 1);
         continue;
       }
       const len = ind.packedLength();
@@ -336,6 +334,11 @@ export class SymbolIndicators implements IndicatorRegistry {
       }
     }
     return at;
+  }
+
+  /** True when an indicator does not pack (objectSnapshots gives its snapshot). */
+  get hasObjects(): boolean {
+    return this.#objects.length > 0;
   }
 
   /** Snapshots of the indicators that do not pack, by key; undefined when every indicator packs. */

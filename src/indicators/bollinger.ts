@@ -142,6 +142,16 @@ export class Bollinger implements StreamingIndicator<BollingerState> {
     return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at);
   }
 
+  /** Writes only the slots of {@link pack} before the window; returns the next offset. */
+  packHead(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#partial;
+    dst[at + 2] = this.#partialSquares;
+    dst[at + 3] = this.#middle;
+    dst[at + 4] = this.#std;
+    return at + 5;
+  }
+
   /** The snapshot of a Bollinger of `period` and `stdDevs` that {@link pack} wrote as `packed`. */
   static unpack(packed: Float64Array, period: number, stdDevs: number): BollingerState {
     return {

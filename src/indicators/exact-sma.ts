@@ -274,6 +274,14 @@ export class CrossDetector {
     return this.slow.pack(dst, this.fast.pack(dst, at + 1));
   }
 
+  /** Writes the relation and the two window counts (what {@link pack} writes without the windows); returns the next offset. */
+  packHead(dst: Float64Array, at: number): number {
+    dst[at] = this.#relation ?? Number.NaN;
+    dst[at + 1] = this.fast.count;
+    dst[at + 2] = this.slow.count;
+    return at + 3;
+  }
+
   /**
    * The snapshot of a CrossDetector that {@link pack} wrote as `packed` (exactly its slots).
    * @throws IndicatorError InvalidState when the slots are damaged, cut or left over

@@ -119,6 +119,14 @@ export class Slope implements StreamingIndicator<SlopeState> {
     return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at);
   }
 
+  /** Writes only the slots of {@link pack} before the window; returns the next offset. */
+  packHead(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#sumY;
+    dst[at + 2] = this.#sumXY;
+    return at + 3;
+  }
+
   /** The snapshot of a Slope of `period` that {@link pack} wrote as `packed`. */
   static unpack(packed: Float64Array, period: number): SlopeState {
     return { kind: 'slope', period, count: packed[0] as number, window: Array.from(packed.subarray(3)), sumY: packed[1] as number, sumXY: packed[2] as number };

@@ -88,6 +88,14 @@ export class Sma implements StreamingIndicator<SmaState> {
     return packRing(this.#ring, this.#pos, this.#count, this.period, dst, at);
   }
 
+  /** Writes only the slots of {@link pack} before the window (count, partial, value); returns the next offset. */
+  packHead(dst: Float64Array, at: number): number {
+    dst[at + 0] = this.#count;
+    dst[at + 1] = this.#partial;
+    dst[at + 2] = this.#value;
+    return at + 3;
+  }
+
   /** The snapshot of an Sma of `period` that {@link pack} wrote as `packed`. */
   static unpack(packed: Float64Array, period: number): SmaState {
     return { kind: 'sma', period, count: packed[0] as number, partial: packed[1] as number, window: Array.from(packed.subarray(3)), value: enc(packed[2] as number) };
