@@ -53,6 +53,11 @@ export interface FillLedgerAccess {
    * @throws OmsError SerializationError when an id is not applied
    */
   snapshotWith<S>(portfolio: { snapshot(): S }, fillIds: readonly string[]): S;
+  /**
+   * A number that changes whenever the portfolio's state (cash, positions, marks, instruments, applied
+   * fills and their owners) may have changed: equal numbers mean equal snapshots.
+   */
+  version(portfolio: object): number;
 }
 
 /**

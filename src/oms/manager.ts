@@ -238,6 +238,7 @@ export class OrderManager {
   }
 
   #record(order: Order): string {
+    this.#version++;
     const id = this.#newId();
     const now = this.#clock.now();
     const s: OrderState = {
@@ -364,6 +365,7 @@ export class OrderManager {
    * @throws OmsError OrderNotFound, AlreadyTerminal
    */
   cancel(orderId: string, reason?: string): OrderStatus {
+    this.#version++;
     const s = this.#find(orderId);
     const to = this.#apply(s, 'cancel');
     s.reason = reason;
@@ -379,6 +381,7 @@ export class OrderManager {
    * @throws OmsError OrderNotFound, AlreadyTerminal, InvalidTransition
    */
   updateStatus(orderId: string, status: OrderStatus): OrderStatus {
+    this.#version++;
     const s = this.#find(orderId);
     const event = STATUS_EVENT[status.kind];
     if (TERMINAL_KIND[s.kind] && (event === undefined || !canTransition(s.kind, event))) {
@@ -406,6 +409,7 @@ export class OrderManager {
    *   SerializationError
    */
   addFill(fill: OmsFill): boolean {
+    this.#version++;
     const s = this.#lookup(fill.orderId);
     if (s === undefined) {
       // an order dropped from a limited history: a fill id it already took is a replay
@@ -552,8 +556,26 @@ export class OrderManager {
    * orders no longer retained are left out. Costs O(active + retained orders + their fills), not
    * O(every fill of the run). Restoring it forgets the dropped fill ids and keys, so a replay of a
    * fill older than the retained history is no longer recognised.
+   *
+   * The result is deep-frozen data (core's `frozenData`), and the same object is returned again while
+   * neither this manager nor its portfolio has changed: a checkpoint encoder reuses its bytes.
    */
   liveSnapshot(): OrderManagerState {
+    const pv = fillLedger.version(this.portfolio);
+    const last = this.#lastLive;
+    if (last !== undefined && last.version === this.#version && last.portfolioVersion === pv) return last.state;
+    const state = frozenData(this.#liveSnapshot());
+    this.#lastLive = { version: this.#version, portfolioVersion: pv, state };
+    return state;
+  }
+  /**
+   * Bumped on entry by every method that may change this manager's state (its portfolio has its own
+   * counter), so a call that throws half way counts as a change too.
+   */
+  #version = 0;
+  #lastLive: { readonly version: number; readonly portfolioVersion: number; readonly state: OrderManagerState } | undefined;
+
+  #liveSnapshot(): OrderManagerState {
     const live = [...this.#active.values(), ...this.#retained()];
     const picks: { seq: number; fillId: string; orderId: string }[] = [];
     const keyRanks: number[] = [];
@@ -607,6 +629,7 @@ export class OrderManager {
    * @throws OmsError RecoveryFailed naming what is wrong
    */
   restore(state: OrderManagerState): void {
+    this.#version++;
     const r = new StateReader('OrderManager restore');
     const st = r.obj(state, 'state', MANAGER_KEYS);
     if (st.version !== 1) r.fail('state.version', `unsupported version ${JSON.stringify(st.version)}; expected 1`);

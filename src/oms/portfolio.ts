@@ -201,6 +201,7 @@ export class Portfolio {
 
   /** Registers an instrument so its symbol (and `SYMBOL.VENUE` id) resolves to its base/quote currencies. */
   registerInstrument(instrument: Instrument): void {
+    this.#version++;
     this.#instruments.set(instrument.id.symbol, instrument);
     this.#instruments.set(instrument.id.value, instrument);
   }
@@ -235,7 +236,11 @@ export class Portfolio {
     if (this.#equityCache.size > 0) this.#equityCache.clear();
   }
 
+  /** Bumped by every change of state (see fillLedger.version); a mutation that throws half way bumps it too. */
+  #version = 0;
+
   #setCash(code: string, raw: Raw, precision: number): void {
+    this.#version++;
     const c = this.#cash.get(code);
     if (c === undefined) {
       this.#cash.set(code, { raw, precision, decimal: undefined });
@@ -481,6 +486,7 @@ export class Portfolio {
   }
 
   #commit(p: Prepared): FillKey | undefined {
+    this.#version++;
     let pos = this.#positions.get(p.symbol);
     if (pos === undefined) {
       pos = newPosition(p.symbol, p.quote, true, undefined, p.ts);
@@ -524,6 +530,7 @@ export class Portfolio {
     fillLedger.find = (portfolio, fillId) => (portfolio as Portfolio).#fills.get(fillId);
     fillLedger.commit = (portfolio, prepared, tag, owner) => {
       const p = prepared instanceof Prepared ? prepared : Prepared.from(prepared as PreparedFill);
+      // #commit bumped the version, before these owner fields change
       const k = (portfolio as Portfolio).#commit(p);
       if (k !== undefined) {
         k.owner = owner;
@@ -531,8 +538,10 @@ export class Portfolio {
       }
     };
     fillLedger.setOwner = (portfolio, fillId, tag, owner) => {
-      const k = (portfolio as Portfolio).#fills.get(fillId);
+      const pf = portfolio as Portfolio;
+      const k = pf.#fills.get(fillId);
       if (k === undefined) return false;
+      pf.#version++;
       k.owner = owner;
       k.ownerTag = tag;
       return true;
@@ -550,6 +559,7 @@ export class Portfolio {
       }
       return pf.#stateWith(fills) as unknown as S;
     };
+    fillLedger.version = (portfolio) => (portfolio as Portfolio).#version;
     fillLedger.snapshot = <S>(portfolio: { snapshot(): S }, tag: object) => {
       const owned = { fillIds: [] as string[], orderIds: [] as string[] };
       // the manager passes its Portfolio, whose snapshot() type S is PortfolioState
@@ -565,6 +575,7 @@ export class Portfolio {
   setMark(symbol: string, price: DecimalInput): void {
     const px = edgeDecimal(price, 'mark of ', symbol);
     if (!px.isPositive()) throw new OmsError('Portfolio', `mark of ${symbol} must be positive, got ${px.toString()}`);
+    this.#version++;
     const pos = this.#positions.get(symbol);
     if (pos === undefined) {
       this.#positions.set(symbol, newPosition(symbol, this.quoteCurrency(symbol), false, px, this.#clock.now()));
@@ -872,6 +883,7 @@ export class Portfolio {
   }
 
   #swapIn(b: BuiltPortfolio): void {
+    this.#version++;
     this.#cash = b.cash;
     this.#positions = b.positions;
     this.#aggregates = b.aggregates;

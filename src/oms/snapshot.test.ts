@@ -423,6 +423,9 @@ describe('OrderManager liveSnapshot', () => {
           const full = d.m.snapshot();
           const want = liveOmsState(full);
           const got = d.m.liveSnapshot();
+          // unchanged since: the same frozen object (a checkpoint encoder reuses its bytes)
+          expect(d.m.liveSnapshot()).toBe(got);
+          expect(Object.isFrozen(got) && Object.isFrozen(got.active) && Object.isFrozen(got.portfolio)).toBe(true);
           expect(json(got)).toBe(json(want));
           expect(encodeState(got)).toBe(encodeState(want));
           compared++;
