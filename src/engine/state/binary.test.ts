@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Price } from '../../core/decimal.js';
 import { frozenData, isFrozenData } from '../../core/frozen.js';
-import { decodeStateBinary, encodeStateBinary, encodeStateBinaryView, STATE_BINARY_VERSION } from './binary.js';
+import { createHash } from 'node:crypto';
+import { decodeStateBinary, encodeStateBinary, encodeStateBinaryView, SEGMENT_MIN_BYTES, STATE_BINARY_VERSION } from './binary.js';
 import { StateError } from './errors.js';
 
 function roundTrip(v: unknown): unknown {
@@ -114,7 +115,7 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     version.writeUInt16LE(STATE_BINARY_VERSION + 1, 4);
     const e = errorOf(() => decodeStateBinary(version));
     expect(e.code).toBe('SchemaMismatch');
-    expect(e.message).toContain(`format version ${STATE_BINARY_VERSION + 1}; this build reads versions 1 and ${STATE_BINARY_VERSION}`);
+    expect(e.message).toContain(`format version ${STATE_BINARY_VERSION + 1}; this build reads versions 1 to ${STATE_BINARY_VERSION}`);
   });
 
   it('refuses damaged structure: a flipped byte in the header, tags or string lengths is CheckpointCorrupt or decodes to another value, never a crash', () => {
@@ -167,6 +168,44 @@ describe('encodeStateBinary / decodeStateBinary', () => {
     v1.writeUInt16LE(1, 4);
     expect(errorOf(() => decodeStateBinary(v1)).message).toMatch(/embedded value \(tag 13\) in a version 1 state/);
     expect(() => frozenData({ packed: new Float64Array(2) })).toThrow(TypeError);
+  });
+
+  it('writes a large frozen part as a segment reference when given a sink, and decodes it only from the same bytes', () => {
+    const big = frozenData({ orders: Array.from({ length: 600 }, (_, i) => ({ id: `order-${i}-${'x'.repeat(40)}`, qty: BigInt(i), px: i / 7 })) });
+    const small = frozenData({ note: 'small frozen part' });
+    const state = { bar: 7, big, again: big, small, live: [1.5, -0] };
+    const got = new Map<string, Uint8Array>();
+    const refs: string[] = [];
+    const bytes = Buffer.from(
+      encodeStateBinaryView(state, (sha, b) => {
+        refs.push(sha);
+        got.set(sha, b);
+      }),
+    );
+    // one segment, referred to twice; the small part stays embedded
+    expect(got.size).toBe(1);
+    expect(refs).toHaveLength(2);
+    const [sha, seg] = [...got][0] as [string, Uint8Array];
+    expect(seg.length).toBeGreaterThanOrEqual(SEGMENT_MIN_BYTES);
+    expect(createHash('sha256').update(seg).digest('hex')).toBe(sha);
+    expect(bytes.length).toBeLessThan(2_000);
+    expect(bytes.readUInt16LE(4)).toBe(3);
+    expect(decodeStateBinary(bytes, (h) => got.get(h))).toStrictEqual(state);
+    // the same parts give the same bytes; without a sink the part is embedded and decodes alone
+    expect(Buffer.from(encodeStateBinaryView(state, () => undefined)).equals(bytes)).toBe(true);
+    expect(decodeStateBinary(encodeStateBinary(state))).toStrictEqual(state);
+    // a missing or changed segment is refused, never half-decoded
+    expect(errorOf(() => decodeStateBinary(bytes)).message).toMatch(new RegExp(`segment ${sha} is referenced, but no segments were given`));
+    expect(errorOf(() => decodeStateBinary(bytes, () => undefined)).message).toMatch(new RegExp(`segment ${sha} is not stored`));
+    const changed = Buffer.from(seg);
+    changed[changed.length - 1] = (changed[changed.length - 1] as number) ^ 1;
+    const e = errorOf(() => decodeStateBinary(bytes, () => changed));
+    expect(e.code).toBe('CheckpointCorrupt');
+    expect(e.message).toMatch(new RegExp(`segment ${sha} does not match its SHA-256`));
+    // a version-2 state may not hold segments
+    const v2 = Buffer.from(bytes);
+    v2.writeUInt16LE(2, 4);
+    expect(errorOf(() => decodeStateBinary(v2, (h) => got.get(h))).message).toMatch(/segment \(tag 14\) in a version 2 state/);
   });
 
   it('stores Latin-1-only string tables one byte a unit, exactly (high Latin-1 and NUL too), and refuses Latin-1 in a version-1 state', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isFrozenData } from '../../core/frozen.js';
 import { StateError } from './errors.js';
 
@@ -23,7 +24,11 @@ import { StateError } from './errors.js';
  * 13 embedded (format version 2: varint byte length, then a complete encoding of its own, header and
  * string table included; decodes to its value): a value marked with core's `frozenData` is encoded
  * once on its own and its bytes are reused by every later checkpoint that holds it (an OMS's finished
- * orders, say), so unchanged immutable parts cost a copy, not a walk.
+ * orders, say), so unchanged immutable parts cost a copy, not a walk. 14 segment (format version 3: the
+ * 32-byte SHA-256 of a complete encoding stored apart; decodes to its value): what an embedded value
+ * becomes when the encoder is given a segment sink and its encoding is at least SEGMENT_MIN_BYTES, so a
+ * store keeps one copy of a large unchanged part (an OMS or venue snapshot) for every checkpoint that
+ * holds it instead of hashing and writing it again each time.
  * Strings are interned in first-use order, so the same value (with the same parts marked frozen)
  * always gives the same bytes. The file
  * sizes in the header must add up to the buffer's length exactly, and decoding must consume every slot,
@@ -31,8 +36,20 @@ import { StateError } from './errors.js';
  */
 export const STATE_BINARY_ENCODING = 'axon-state-bin-1';
 
-/** Format version written at offset 4; version 1 (no embedded values) is still read; others are refused with SchemaMismatch. */
-export const STATE_BINARY_VERSION = 2;
+/**
+ * Format version written at offset 4; versions 1 (no embedded values) and 2 (no segments) are still
+ * read; others are refused with SchemaMismatch.
+ */
+export const STATE_BINARY_VERSION = 3;
+
+/** Embedded values whose encoding is at least this long become segments when a segment sink is given. */
+export const SEGMENT_MIN_BYTES = 32 * 1024;
+
+/** Receives each segment an encoding refers to: its SHA-256 (hex) and its complete encoding. */
+export type SegmentSink = (sha256: string, bytes: Uint8Array) => void;
+
+/** Returns the complete encoding of the segment with this SHA-256 (hex), or undefined when it is not stored. */
+export type SegmentSource = (sha256: string) => Uint8Array | undefined;
 
 const MAGIC = 0x42535841; // "AXSB" read as u32 little-endian
 const HEADER = 32;
@@ -55,6 +72,8 @@ const T_NUMBERS = 10;
 const T_OBJECT = 11;
 const T_FLOAT64_ARRAY = 12;
 const T_EMBED = 13;
+const T_SEGMENT = 14;
+const SHA_BYTES = 32;
 /** Header u16 at offset 6: how the string data is stored (version 1 always UTF-16LE). */
 const STRINGS_UTF16 = 0;
 const STRINGS_LATIN1 = 1;
@@ -92,6 +111,10 @@ let generation = 0;
 let generations = 0;
 // encodings of frozenData values, by identity: they cannot change, so neither can their bytes
 const embedded = new WeakMap<object, Uint8Array>();
+/** SHA-256 of an embedded encoding used as a segment (hex and raw), by the encoding's identity. */
+const segmentIds = new WeakMap<Uint8Array, { readonly hex: string; readonly raw: Uint8Array }>();
+/** Where the encoding in progress sends its segments; undefined: large frozen values are embedded. */
+let segmentSink: SegmentSink | undefined;
 /** True while a frozen value is encoded on its own: values inside it are written inline. */
 let standalone = false;
 let out = Buffer.allocUnsafeSlow(1 << 16);
@@ -271,6 +294,20 @@ function putValue(v: unknown, depth: number): void {
       bytes = encodeAlone(v);
       embedded.set(v, bytes);
     }
+    if (segmentSink !== undefined && bytes.length >= SEGMENT_MIN_BYTES) {
+      let id = segmentIds.get(bytes);
+      if (id === undefined) {
+        const digest = createHash('sha256').update(bytes).digest();
+        id = { hex: digest.toString('hex'), raw: new Uint8Array(digest) };
+        segmentIds.set(bytes, id);
+      }
+      segmentSink(id.hex, bytes);
+      putTag(T_SEGMENT);
+      if (nTags + SHA_BYTES > tags.length) growTags(nTags + SHA_BYTES);
+      tags.set(id.raw, nTags);
+      nTags += SHA_BYTES;
+      return;
+    }
     putTag(T_EMBED);
     putVarint(bytes.length);
     if (nTags + bytes.length > tags.length) growTags(nTags + bytes.length);
@@ -360,10 +397,13 @@ function locate(v: unknown, path: Path, depth: number): StateError | undefined {
 
 /**
  * Encodes into the module's reusable output buffer; the view is valid until the next call (the store
- * binds it at once, sparing a copy of the whole checkpoint).
+ * binds it at once, sparing a copy of the whole checkpoint). With `segments`, frozen values whose
+ * encoding is at least SEGMENT_MIN_BYTES are written as references to segments given to it (each
+ * reference once per occurrence; the bytes given are immutable and may be kept).
  * @throws StateError InvalidState naming the path of a value that cannot be stored
  */
-export function encodeStateBinaryView(value: unknown): Uint8Array {
+export function encodeStateBinaryView(value: unknown, segments?: SegmentSink): Uint8Array {
+  segmentSink = segments;
   nSlots = 0;
   nTags = 0;
   strings = [];
@@ -376,6 +416,7 @@ export function encodeStateBinaryView(value: unknown): Uint8Array {
     throw e;
   } finally {
     stringIndex = new Map();
+    segmentSink = undefined;
   }
   return finish();
 }
@@ -432,6 +473,7 @@ let dI64: BigInt64Array = new BigInt64Array(0);
 let dSlot = 0;
 let dStrings: string[] = [];
 let dVersion = STATE_BINARY_VERSION;
+let dSource: SegmentSource | undefined;
 
 function readVarint(): number {
   let n = 0;
@@ -537,6 +579,23 @@ function readValue(depth: number): unknown {
         ({ dTags, dPos, dEnd, dF64, dI64, dSlot, dStrings, dVersion } = saved);
       }
     }
+    case T_SEGMENT: {
+      if (dVersion < 3) throw corrupt(`a segment (tag ${T_SEGMENT}) in a version ${dVersion} state`);
+      if (depth >= MAX_DEPTH) throw corrupt(`values nested deeper than ${MAX_DEPTH} levels`);
+      if (SHA_BYTES > dEnd - dPos) throw corrupt('a segment reference does not fit in the value tree');
+      const sha = Buffer.from(dTags.buffer, dTags.byteOffset + dPos, SHA_BYTES).toString('hex');
+      dPos += SHA_BYTES;
+      const bytes = dSource?.(sha);
+      if (bytes === undefined) throw corrupt(`segment ${sha} is ${dSource === undefined ? 'referenced, but no segments were given' : 'not stored'}`);
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (actual !== sha) throw corrupt(`segment ${sha} does not match its SHA-256 (computed ${actual})`);
+      const saved = { dTags, dPos, dEnd, dF64, dI64, dSlot, dStrings, dVersion };
+      try {
+        return decodeAt(bytes, depth + 1);
+      } finally {
+        ({ dTags, dPos, dEnd, dF64, dI64, dSlot, dStrings, dVersion } = saved);
+      }
+    }
     default:
       throw corrupt(`unknown tag ${tag} at tag byte ${dPos - 1}`);
   }
@@ -545,13 +604,16 @@ function readValue(depth: number): unknown {
 /**
  * Decodes a binary checkpoint written by encodeStateBinary back to the exact value that was encoded
  * (numbers bit-identical, bigints, undefined and -0 kept).
- * @throws StateError CheckpointCorrupt for a truncated, damaged or foreign buffer, SchemaMismatch for
- * another format version
+ * `segments` gives the segments it refers to (each is checked against its SHA-256).
+ * @throws StateError CheckpointCorrupt for a truncated, damaged or foreign buffer or a missing or
+ * damaged segment, SchemaMismatch for another format version
  */
-export function decodeStateBinary(buf: Uint8Array): unknown {
+export function decodeStateBinary(buf: Uint8Array, segments?: SegmentSource): unknown {
+  dSource = segments;
   try {
     return decodeAt(buf, 0);
   } finally {
+    dSource = undefined;
     dTags = new Uint8Array(0);
     dF64 = new Float64Array(0);
     dI64 = new BigInt64Array(0);
@@ -565,8 +627,8 @@ function decodeAt(buf: Uint8Array, depth: number): unknown {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   if (view.getUint32(0, true) !== MAGIC) throw corrupt('it does not start with "AXSB"; not an AXON binary state');
   const version = view.getUint16(4, true);
-  if (version !== 1 && version !== STATE_BINARY_VERSION) {
-    throw new StateError('SchemaMismatch', `binary checkpoint state has format version ${version}; this build reads versions 1 and ${STATE_BINARY_VERSION}`);
+  if (version < 1 || version > STATE_BINARY_VERSION) {
+    throw new StateError('SchemaMismatch', `binary checkpoint state has format version ${version}; this build reads versions 1 to ${STATE_BINARY_VERSION}`);
   }
   const slots = view.getUint32(8, true);
   const tagBytes = view.getUint32(12, true);

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configHash } from './codec.js';
 import { StateError } from './errors.js';
 import { encodeStateBinary } from './binary.js';
+import { frozenData } from '../../core/frozen.js';
 import { CHECKPOINTS_KEPT, STATE_SCHEMA_VERSION, StateStore, type FillRecord, type OrderIntent } from './store.js';
 
 let dir: string;
@@ -250,6 +251,54 @@ describe('StateStore: checkpoints', () => {
     expect(s.listCheckpoints()[0]?.audit).toBeUndefined();
   });
 
+  it('stores a large unchanged frozen part once for every checkpoint that holds it, and deletes it with the last of them', () => {
+    const s = openStore();
+    const book = (tag: string): object => frozenData({ tag, orders: Array.from({ length: 2000 }, (_, i) => ({ id: `${tag}-order-${i}`, qty: String(i * 3), px: 100 + i / 8 })) });
+    const segments = (): number => s.db.prepare('SELECT count(*) FROM segments').pluck().get() as number;
+    const a = book('a');
+    const infos = [100, 200, 300].map((bar) => s.writeCheckpoint({ barCount: bar, tsNs: BigInt(bar), state: { ...(stateFor(bar) as object), book: a } }));
+    expect(segments()).toBe(1);
+    // the size counts the segment; the checkpoint row itself is small
+    const rowBytes = s.db.prepare('SELECT length(state_json) FROM checkpoints WHERE bar_count = 300').pluck().get() as number;
+    expect(infos[2]?.size).toBeGreaterThan(rowBytes + 30_000);
+    expect(s.listCheckpoints().map((c) => c.size)).toEqual(infos.map((i) => i.size));
+    const loaded = s.loadCheckpoint();
+    expect(loaded?.state).toStrictEqual({ ...(stateFor(300) as object), book: a });
+    expect(loaded?.size).toBe(infos[2]?.size);
+    // a new part: both stored while a kept checkpoint refers to the old one, then the old one goes
+    const b = book('b');
+    for (const bar of [400, 500]) s.writeCheckpoint({ barCount: bar, tsNs: BigInt(bar), state: { ...(stateFor(bar) as object), book: b } });
+    expect(segments()).toBe(2);
+    s.writeCheckpoint({ barCount: 600, tsNs: 600n, state: { ...(stateFor(600) as object), book: b } });
+    expect(segments()).toBe(1);
+    expect(s.db.prepare('SELECT count(DISTINCT sha256) FROM checkpoint_segments').pluck().get()).toBe(1);
+    // a checkpoint that rolls back leaves no segment behind
+    expect(() =>
+      s.transaction(() => {
+        s.writeCheckpoint({ barCount: 700, tsNs: 700n, state: { ...(stateFor(700) as object), book: book('c') } });
+        throw new Error('died before commit');
+      }),
+    ).toThrow('died before commit');
+    expect(segments()).toBe(1);
+    expect(s.loadCheckpoint()?.state).toStrictEqual({ ...(stateFor(600) as object), book: b });
+  });
+
+  it('refuses a checkpoint whose segment was changed or deleted (CheckpointCorrupt naming it)', () => {
+    const s = openStore();
+    const part = frozenData({ orders: Array.from({ length: 2000 }, (_, i) => ({ id: `order-${i}`, qty: String(i), px: i / 3 })) });
+    s.writeCheckpoint({ barCount: 100, tsNs: 100n, state: { bar: 100, part } });
+    const [sha, bytes] = s.db.prepare('SELECT sha256, bytes FROM segments').raw().get() as [string, Buffer];
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    s.db.prepare('UPDATE segments SET bytes = ?').run(bytes);
+    const changed = stateErrorOf(() => s.loadCheckpoint());
+    expect(changed.code).toBe('CheckpointCorrupt');
+    expect(changed.message).toContain(`segment ${sha} does not match its SHA-256`);
+    s.db.prepare('DELETE FROM segments').run();
+    const missing = stateErrorOf(() => s.loadCheckpoint());
+    expect(missing.code).toBe('CheckpointCorrupt');
+    expect(missing.message).toMatch(new RegExp(`checkpoint \\d+: binary checkpoint state: segment ${sha} is not stored`));
+  });
+
   it('refuses a state it cannot store and writes nothing', () => {
     const s = openStore();
     s.writeCheckpoint({ barCount: 100, tsNs: 100n, state: stateFor(100) });
@@ -294,7 +343,7 @@ describe('StateStore: checkpoints', () => {
     version.writeUInt16LE(9, 4);
     const e = put(version);
     expect(e.code).toBe('SchemaMismatch');
-    expect(e.message).toMatch(/format version 9; this build reads versions 1 and 2/);
+    expect(e.message).toMatch(/format version 9; this build reads versions 1 to 3/);
   });
 });
 

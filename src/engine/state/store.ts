@@ -10,7 +10,7 @@ import { decodeStateBinary, encodeStateBinaryView } from './binary.js';
 import { StateError } from './errors.js';
 
 /** Version of the state.sqlite schema this code reads and writes. */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 /** How many checkpoints are kept; older ones are deleted in the transaction that writes a new one. */
 export const CHECKPOINTS_KEPT = 3;
 /** Status an intent gets when none is given. */
@@ -22,7 +22,7 @@ export const STATE_APPLICATION_ID = 0x41587374;
 
 const SIDES: ReadonlySet<string> = new Set(['Buy', 'Sell']);
 const ORDER_TYPES: ReadonlySet<string> = new Set(['Market', 'Limit', 'Stop', 'StopLimit']);
-const TABLES = ['meta', 'intents', 'checkpoints', 'fills'] as const;
+const TABLES = ['meta', 'intents', 'checkpoints', 'fills', 'segments', 'checkpoint_segments'] as const;
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -51,6 +51,18 @@ CREATE TABLE checkpoints (
   audit_seq INTEGER,
   audit_hash TEXT
 );
+-- large unchanged parts of a checkpoint (an OMS or venue snapshot), stored once for every checkpoint
+-- that refers to them (see SEGMENT_MIN_BYTES); a segment no kept checkpoint refers to is deleted
+CREATE TABLE segments (
+  sha256 TEXT PRIMARY KEY,
+  bytes BLOB NOT NULL
+);
+CREATE TABLE checkpoint_segments (
+  checkpoint_id INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (checkpoint_id, sha256)
+) WITHOUT ROWID;
+CREATE INDEX checkpoint_segments_sha ON checkpoint_segments (sha256);
 CREATE TABLE fills (
   trade_id TEXT PRIMARY KEY,
   client_order_id TEXT NOT NULL,
@@ -167,9 +179,9 @@ export interface CheckpointInfo {
   readonly id: number;
   readonly barCount: number;
   readonly tsNs: bigint;
-  /** SHA-256 (hex) of the encoded state (state_json). */
+  /** SHA-256 (hex) of the encoded state (state_json, which holds the SHA-256 of each segment it refers to). */
   readonly sha256: string;
-  /** Size of the encoded state, bytes. */
+  /** Size of the encoded state with the segments it refers to, bytes. */
   readonly size: number;
   readonly audit?: AuditMark;
 }
@@ -337,7 +349,9 @@ export class StateStore {
   readonly #lastCheckpoint: Database.Statement;
   readonly #listCheckpoints: Database.Statement;
   readonly #intentQueries = new Map<string, Database.Statement>();
-  readonly #writeCheckpointTx: (row: unknown[]) => number;
+  readonly #writeCheckpointTx: (row: unknown[], segments: Map<string, Uint8Array>) => number;
+  readonly #hasSegment: Database.Statement;
+  readonly #getSegment: Database.Statement;
   readonly #putJournal: Database.Statement;
   readonly #dropJournal: Database.Statement;
 
@@ -365,11 +379,28 @@ export class StateStore {
     this.#pruneCheckpoints = db.prepare(`DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ${CHECKPOINTS_KEPT})`);
     this.#lastCheckpoint = db.prepare('SELECT * FROM checkpoints ORDER BY id DESC LIMIT 1').safeIntegers(true);
     this.#listCheckpoints = db
-      .prepare('SELECT id, bar_count, ts_ns, state_sha256, length(state_json) AS size, audit_seq, audit_hash FROM checkpoints ORDER BY id')
+      .prepare(
+        `SELECT id, bar_count, ts_ns, state_sha256, length(state_json) + coalesce((SELECT sum(length(s.bytes)) FROM checkpoint_segments r JOIN segments s ON s.sha256 = r.sha256 WHERE r.checkpoint_id = checkpoints.id), 0) AS size, audit_seq, audit_hash
+         FROM checkpoints ORDER BY id`,
+      )
       .safeIntegers(true);
-    this.#writeCheckpointTx = db.transaction((row: unknown[]) => {
+    this.#hasSegment = db.prepare('SELECT 1 FROM segments WHERE sha256 = ?').pluck();
+    this.#getSegment = db.prepare('SELECT bytes FROM segments WHERE sha256 = ?').pluck();
+    const insertSegment = db.prepare('INSERT INTO segments (sha256, bytes) VALUES (?, ?)');
+    const insertRef = db.prepare('INSERT INTO checkpoint_segments (checkpoint_id, sha256) VALUES (?, ?)');
+    const pruneRefs = db.prepare('DELETE FROM checkpoint_segments WHERE checkpoint_id NOT IN (SELECT id FROM checkpoints)');
+    const pruneSegments = db.prepare('DELETE FROM segments WHERE sha256 NOT IN (SELECT sha256 FROM checkpoint_segments)');
+    this.#writeCheckpointTx = db.transaction((row: unknown[], segments: Map<string, Uint8Array>) => {
       const id = Number(this.#insertCheckpoint.run(...row).lastInsertRowid);
-      this.#pruneCheckpoints.run();
+      for (const [sha, bytes] of segments) {
+        // an unchanged part is already stored: only the reference is written
+        if (this.#hasSegment.get(sha) === undefined) insertSegment.run(sha, bytes);
+        insertRef.run(id, sha);
+      }
+      if (this.#pruneCheckpoints.run().changes > 0) {
+        pruneRefs.run();
+        pruneSegments.run();
+      }
       return id;
     });
   }
@@ -633,13 +664,17 @@ export class StateStore {
       auditSeq = count('audit.seq', input.audit.seq, where);
       auditHash = text('audit.hash', input.audit.hash, where);
     }
-    // a view of the encoder's reusable buffer: SQLite copies it when the statement binds it
-    const blob = encodeStateBinaryView(input.state);
+    // a view of the encoder's reusable buffer: SQLite copies it when the statement binds it; the large
+    // frozen parts go to segments, hashed once for as long as they are unchanged
+    const segments = new Map<string, Uint8Array>();
+    const blob = encodeStateBinaryView(input.state, (sha, bytes) => segments.set(sha, bytes));
+    // the state's hash covers its segments through the SHA-256 of each in its references
     const sha256 = createHash('sha256').update(blob).digest('hex');
-    const size = blob.length;
+    let size = blob.length;
+    for (const bytes of segments.values()) size += bytes.length;
     let id: number;
     try {
-      id = this.#writeCheckpointTx([barCount, tsNs, blob, sha256, auditSeq, auditHash]);
+      id = this.#writeCheckpointTx([barCount, tsNs, blob, sha256, auditSeq, auditHash], segments);
     } catch (e) {
       throw wrap(e, `writing checkpoint at bar ${barCount}`, this.path);
     }
@@ -679,14 +714,29 @@ export class StateStore {
       );
     }
     let state: unknown;
+    const segmentBytes = new Map<string, number>();
     try {
       if (typeof blob === 'string') throw new StateError('CheckpointCorrupt', 'the state is text, not the binary encoding');
-      state = decodeStateBinary(bytes);
+      const checkpointId = row.id;
+      state = decodeStateBinary(bytes, (sha) => {
+        let seg: unknown;
+        try {
+          seg = this.#getSegment.get(sha);
+        } catch (e) {
+          throw wrap(e, `reading segment ${sha} of checkpoint ${checkpointId}`, this.path);
+        }
+        if (!(seg instanceof Uint8Array)) return undefined;
+        segmentBytes.set(sha, seg.length);
+        return seg;
+      });
     } catch (e) {
       if (e instanceof StateError) throw new StateError(e.code === 'SchemaMismatch' ? 'SchemaMismatch' : 'CheckpointCorrupt', `${this.path}: checkpoint ${row.id}: ${e.detail}`, { cause: e });
       throw e;
     }
-    return { ...infoFromRow(row), state };
+    const info = infoFromRow(row);
+    let size = info.size;
+    for (const n of segmentBytes.values()) size += n;
+    return { ...info, size, state };
   }
 
   /** Summaries of the stored checkpoints, oldest first. */
