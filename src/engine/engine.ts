@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { Decimal, Price, Quantity, priceFromFloat, shortestString } from '../core/decimal.js';
 import { AxonError } from '../core/errors.js';
+import { frozenData, sameFrozenList, samePlainData } from '../core/frozen.js';
 import type { ClientOrderId, TradeId } from '../core/ids.js';
 import { Money } from '../core/money.js';
 import type { Rng } from '../core/rng.js';
@@ -222,6 +223,10 @@ class SymbolState {
   /** the entry being worked limit -> reprice -> market (execution.entry = 'escalate') */
   escalator: EntryEscalator | undefined;
   escalatorReason: string | undefined;
+  /** The last checkpoint record of what this symbol holds beyond its columns (frozenData), reused while equal. */
+  extrasSnap: Record<string, unknown> | undefined;
+  /** The values extrasSnap was made from (see extrasKey), when they were all the engine's own. */
+  extrasKey: unknown[] | undefined;
 
   constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
     this.symbol = symbol;
@@ -229,6 +234,51 @@ class SymbolState {
     this.calendar = calendar;
     this.indicators = new SymbolIndicators(Math.max(6, instrument.pricePrecision));
   }
+}
+
+let reuseRecords = true;
+
+/**
+ * Test seam: with `false`, snapshot() builds every symbol's checkpoint record afresh instead of reusing
+ * an unchanged one, so a test can check that reuse never returns a stale record. Not for production.
+ */
+export function reuseSymbolRecords(on: boolean): void {
+  reuseRecords = on;
+}
+
+/**
+ * True when nothing but the engine's own fields goes into the symbol's checkpoint record: no indicator
+ * that does not pack, and every strategy enabled without state of its own.
+ */
+function enginesOwn(st: SymbolState): boolean {
+  for (let k = 0; k < st.slots.length; k++) {
+    const slot = st.slots[k] as StrategySlot;
+    if (!slot.enabled || slot.strategy.snapshot !== undefined) return false;
+  }
+  return !st.indicators.hasObjects;
+}
+
+/**
+ * Every value Engine.#symbolExtras reads from an engine-owned symbol (see enginesOwn), in a fixed order;
+ * Decimals and strings are immutable, so equal keys (by Object.is) mean equal records. Keep in step
+ * with #symbolExtras.
+ */
+function extrasKey(st: SymbolState, i: number): unknown[] {
+  const t = st.trade;
+  const key: unknown[] = [i, st.entryOrder, st.exitOrder, st.pendingExit, t];
+  if (t !== undefined) {
+    key.push(t.id, t.side, t.entryQty, t.entryNotional, t.exitQty, t.exitNotional, t.fees, t.entryTimeNs, t.exitTimeNs, t.exitReason);
+    key.push(t.takeProfitPct, t.stopLossPct, t.entryPxF, t.legsRegistered, t.exitAttempts, t.entryAttempts);
+  }
+  key.push(st.legs.length, ...st.legs);
+  return key;
+}
+
+function sameExtrasKey(key: unknown[], st: SymbolState, i: number): boolean {
+  const now = extrasKey(st, i);
+  if (now.length !== key.length) return false;
+  for (let k = 0; k < now.length; k++) if (!Object.is(now[k], key[k])) return false;
+  return true;
 }
 
 /** A mutable BarView the drivers fill in place (no allocation per bar). */
@@ -1209,11 +1259,37 @@ export class Engine {
       const end = st.indicators.packInto(packed, at);
       nums[o + 4] = end - at;
       at = end;
+      if (reuseRecords && st.escalator === undefined && enginesOwn(st)) {
+        // only the engine's own fields: compared by identity with those the last record was made from
+        if (st.extrasSnap !== undefined && st.extrasKey !== undefined && sameExtrasKey(st.extrasKey, st, i)) sparse.push(st.extrasSnap);
+        else {
+          const rec = this.#symbolExtras(st);
+          if (rec === undefined) st.extrasSnap = st.extrasKey = undefined;
+          else {
+            rec.i = i;
+            sparse.push((st.extrasSnap = frozenData(rec)));
+            st.extrasKey = extrasKey(st, i);
+          }
+        }
+        i++;
+        continue;
+      }
       const extra = this.#symbolExtras(st);
+      if (!reuseRecords) {
+        // afresh, leaving the reused records as they are
+        if (extra !== undefined) sparse.push(Object.assign(extra, { i }));
+        i++;
+        continue;
+      }
+      st.extrasKey = undefined;
       if (extra !== undefined) {
         extra.i = i;
-        sparse.push(extra);
-      }
+        // an unchanged record stays the same frozen object, so the list below can too
+        const last = st.extrasSnap;
+        if (last !== undefined && samePlainData(last, extra)) sparse.push(last);
+        // a copy is frozen: strategy and indicator snapshots may share objects their owners still change
+        else sparse.push((st.extrasSnap = frozenData(structuredClone(extra))));
+      } else st.extrasSnap = undefined;
       i++;
     }
     return {
@@ -1238,15 +1314,19 @@ export class Engine {
       // retained history is not caught after a resume: venues repeat fills within seconds, not hours
       oms: this.oms.liveSnapshot(),
       // entries are readonly and never changed in place: shared, not copied
-      working: [...this.#working.values()],
+      working: (this.#liveWorking = sameFrozenList(this.#liveWorking, [...this.#working.values()])),
       orderStates: this.#tracker.snapshot(),
       escalated: [...this.#escalated],
       closedTrades: this.#closedTrades.length,
       audit: this.#audit.head(),
       // packInto writes at most packedLength() slots (shared windows are left out): the used part
-      symbols: { names, anchors, layouts, nums, packed: packed.subarray(0, at), sparse },
+      symbols: { names, anchors, layouts, nums, packed: packed.subarray(0, at), sparse: reuseRecords ? (this.#liveSparse = sameFrozenList(this.#liveSparse, sparse)) : sparse },
     };
   }
+
+  /** The last checkpoint's lists (frozenData), kept while their elements are the same. */
+  #liveWorking: readonly WorkingOrder[] | undefined;
+  #liveSparse: readonly Record<string, unknown>[] | undefined;
 
   /**
    * What a symbol holds beyond its columns (orders, legs, an open trade, an escalator, strategy state,

@@ -10,7 +10,7 @@ import type { Timeframe } from '../model/bar.js';
 import type { Instrument } from '../model/instrument.js';
 import type { StrategyFactory } from '../strategy/types.js';
 import { resolveConfig, type EngineConfig } from './config.js';
-import { Engine, MutableBar } from './engine.js';
+import { Engine, MutableBar, reuseSymbolRecords } from './engine.js';
 import { MemoryLogger } from './logger.js';
 import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
 import { StateStore } from './state/store.js';
@@ -46,7 +46,7 @@ const everyTenthLong: StrategyFactory = {
   },
 };
 
-function setup(overrides: Record<string, unknown>, dir: string) {
+function setup(overrides: Record<string, unknown>, dir: string, strategy: StrategyFactory = everyTenthLong) {
   const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
   const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
   const venue = buildVenue(config, [...instruments.values()]);
@@ -54,7 +54,7 @@ function setup(overrides: Record<string, unknown>, dir: string) {
   const clock = new TestClock(0n);
   const state = StateStore.open(join(dir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
   const logger = new MemoryLogger();
-  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, strategy: everyTenthLong, calendarFor: calendarOf(config, '1m'), logger, state });
+  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, calendarFor: calendarOf(config, '1m'), logger, state, strategy });
   const pair = [Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe }), Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe })];
   let flip = 0;
   const feed = (i: number, close: number) => {
@@ -72,6 +72,36 @@ describe('state safety', () => {
     dir = mkdtempSync(join(tmpdir(), 'axon-safety-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reuses a symbol checkpoint record only while it is unchanged: every snapshot equals one built afresh', () => {
+    // no strategy state and only packed indicators: the records are compared by the engine's own fields
+    const plain: StrategyFactory = { ...everyTenthLong, name: 'every-tenth-plain', create: (p, ctx) => ({ onBar: everyTenthLong.create(p, ctx).onBar }) };
+    const a = setup({ exits: { take_profit_pct: 0.5, stop_loss_pct: 0.4, brackets: true } }, mkdtempSync(join(dir, 'reuse-')), plain);
+    let withTrade = 0;
+    let reused = 0;
+    let last: unknown;
+    try {
+      for (let i = 0; i < 400; i++) {
+        a.feed(i, Math.round((100 + Math.sin(i / 3) * 0.9 + (i % 11) * 0.05) * 100) / 100);
+        const got = a.engine.snapshot();
+        const sparse = (got.symbols as { sparse: unknown[] }).sparse;
+        if (sparse.length > 0 && sparse === last) reused++;
+        last = sparse;
+        if (sparse.some((r) => (r as { trade: unknown }).trade !== null)) withTrade++;
+        reuseSymbolRecords(false);
+        const fresh = a.engine.snapshot();
+        reuseSymbolRecords(true);
+        // decoded: a reused record is frozen and so encoded embedded, a fresh one inline
+        expect(decodeStateBinary(encodeStateBinary(got))).toStrictEqual(decodeStateBinary(encodeStateBinary(fresh)));
+      }
+    } finally {
+      reuseSymbolRecords(true);
+    }
+    // the run went through open trades with legs, exits and reuse of unchanged records
+    expect(withTrade).toBeGreaterThan(40);
+    expect(reused).toBeGreaterThan(20);
+    expect(a.engine.snapshot().closedTrades).toBeGreaterThan(10);
+  });
 
   it('restores its snapshot (symbol columns, packed indicators, sparse per-symbol extras) into a fresh engine byte for byte, and refuses damaged columns', () => {
     const a = setup({ exits: { take_profit_pct: 5, stop_loss_pct: 5, brackets: true } }, mkdtempSync(join(dir, 'snap-a-')));

@@ -1,7 +1,7 @@
 import { Price, Quantity, divRound, formatDecimal, pow10, type DecimalInput } from '../../core/decimal.js';
 import { CoreError } from '../../core/errors.js';
 import { Money } from '../../core/money.js';
-import { frozenData } from '../../core/frozen.js';
+import { frozenData, sameFrozenList } from '../../core/frozen.js';
 import type { ClientOrderId, TradeId, VenueOrderId } from '../../core/ids.js';
 import { barProblem, type Bar, type Timeframe } from '../../model/bar.js';
 import type { Instrument } from '../../model/instrument.js';
@@ -601,8 +601,11 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(keep.length);
     for (let i = 0; i < keep.length; i++) orders[i] = liveOrderState(keep[i] as SimOrder);
-    return this.#state(orders);
+    // the same frozen list while no kept order changed: a checkpoint stores it once
+    this.#liveOrders = sameFrozenList(this.#liveOrders, orders);
+    return this.#state(this.#liveOrders as SimulatedOrderState[]);
   }
+  #liveOrders: readonly SimulatedOrderState[] | undefined;
 
   #state(orders: SimulatedOrderState[]): SimulatedVenueState {
     const modelStates: Partial<Record<ModelPart, unknown>> = {};
