@@ -622,7 +622,7 @@ export class Engine {
     store.transaction(() => {
       series.appendEquity(this.#eqTime, this.#eqValue, this.#eqExposure, this.#eqPersisted, this.#eqLen);
       series.appendTrades(this.#closedTrades.slice(this.#tradesPersisted));
-      const state = { engine: this.snapshot(), ...(this.#deps.checkpointExtras?.() ?? {}) };
+      const state = { engine: this.#snapshot(true), ...(this.#deps.checkpointExtras?.() ?? {}) };
       store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#lastStepT, state, audit: this.#audit.head() });
     });
     this.commitWrites();
@@ -1234,16 +1234,34 @@ export class Engine {
    * The equity curve is not included (it grows with the run; a later step stores it incrementally).
    */
   snapshot(): Record<string, unknown> {
+    return this.#snapshot(false);
+  }
+
+  /**
+   * snapshot(); with `scratch`, the symbol columns are views of buffers reused by the next such call
+   * (the checkpoint encodes them at once): writing 1-2 MB of freshly allocated pages cost more page
+   * faults than the packing itself.
+   */
+  #snapshot(scratch: boolean): Record<string, unknown> {
     // columns, not an object per symbol: with 1,000 symbols the per-symbol objects and their walk in the
     // encoder were most of a checkpoint; the indicators of every symbol pack into one Float64Array
     const n = this.#symbols.size;
     const names: string[] = new Array<string>(n);
     const anchors: bigint[] = new Array<bigint>(n);
     const layouts: string[] = new Array<string>(n);
-    const nums = new Float64Array(n * SYMBOL_NUMS);
     let slots = 0;
     for (const st of this.#symbols.values()) slots += st.indicators.packedLength();
-    const packed = new Float64Array(slots);
+    let nums: Float64Array;
+    let packed: Float64Array;
+    if (scratch) {
+      if (this.#numsScratch.length < n * SYMBOL_NUMS) this.#numsScratch = new Float64Array(n * SYMBOL_NUMS);
+      if (this.#packScratch.length < slots) this.#packScratch = new Float64Array(slots);
+      nums = this.#numsScratch.subarray(0, n * SYMBOL_NUMS);
+      packed = this.#packScratch;
+    } else {
+      nums = new Float64Array(n * SYMBOL_NUMS);
+      packed = new Float64Array(slots);
+    }
     const sparse: Record<string, unknown>[] = [];
     let i = 0;
     let at = 0;
@@ -1324,6 +1342,8 @@ export class Engine {
     };
   }
 
+  #numsScratch = new Float64Array(0);
+  #packScratch = new Float64Array(0);
   /** The last checkpoint's lists (frozenData), kept while their elements are the same. */
   #liveWorking: readonly WorkingOrder[] | undefined;
   #liveSparse: readonly Record<string, unknown>[] | undefined;
