@@ -44,8 +44,8 @@ export const bookStrategy: StrategyFactory = {
  * 100 bar times, and calls `atCheckpoint` with the live engine at the checkpoint of bar time `at`
  * (between the hook and the engine's own checkpoint: the state is complete there).
  */
-export async function withEngineBook(symbols: number, at: number, atCheckpoint: (engine: Engine) => void): Promise<void> {
-  const base = sliceColumns(spyColumns(), 0, at + 20);
+export async function withEngineBook(symbols: number, at: number, atCheckpoint: (engine: Engine) => void, bars = at + 20, everyCheckpoint?: (step: number) => void): Promise<void> {
+  const base = sliceColumns(spyColumns(), 0, bars);
   const dir = mkdtempSync(join(tmpdir(), 'axon-bench-book-'));
   try {
     const store = new BarStore(join(dir, 'store'));
@@ -78,14 +78,49 @@ export async function withEngineBook(symbols: number, at: number, atCheckpoint: 
       runDir: join(dir, 'run'),
       hooks: {
         checkpoint(engine, step) {
-          if (step !== at) return;
+          everyCheckpoint?.(step);
+          if (at >= 0 && step !== at) return;
           called = true;
           atCheckpoint(engine);
         },
       },
     });
-    if (!called) throw new Error(`engine book: no checkpoint at bar time ${at}`);
+    if (!called && at >= 0) throw new Error(`engine book: no checkpoint at bar time ${at}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs the book backtest of `symbols` symbols for `bars` bar times and returns how long each of the
+ * engine's own checkpoints took (every 100 bar times, as the engine takes them: the bars in between
+ * change every symbol's indicators and the venue's last bars; the orders rest after the entries of bar
+ * 61), with the bar time of each.
+ */
+export async function bookCheckpointTimes(symbols: number, bars: number): Promise<{ step: number; ms: number }[]> {
+  const times: { step: number; ms: number }[] = [];
+  let wrapped = false;
+  let step = 0;
+  await withEngineBook(
+    symbols,
+    -1,
+    (engine) => {
+      if (wrapped) return;
+      wrapped = true;
+      // the engine calls this.checkpoint(): an own property on the instance times every later call
+      const original = engine.checkpoint.bind(engine);
+      Object.defineProperty(engine, 'checkpoint', {
+        value: () => {
+          const t = performance.now();
+          original();
+          times.push({ step, ms: performance.now() - t });
+        },
+      });
+    },
+    bars,
+    (s) => {
+      step = s;
+    },
+  );
+  return times;
 }

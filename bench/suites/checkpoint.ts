@@ -10,8 +10,8 @@ import { Rng } from '../../src/core/rng.js';
 import { SymbolIndicators } from '../../src/engine/symbol-indicators.js';
 import { decodeStateBinary, encodeState, encodeStateBinary, StateStore, STATE_PAGE_SIZE } from '../../src/engine/state/index.js';
 import type { BarView } from '../../src/strategy/types.js';
-import { pair, type BenchResult, type BenchSuite } from '../harness.js';
-import { withEngineBook } from '../lib/engine-book.js';
+import { median, pair, type BenchResult, type BenchSuite } from '../harness.js';
+import { bookCheckpointTimes, withEngineBook } from '../lib/engine-book.js';
 import type { Engine } from '../../src/engine/engine.js';
 
 const SYMBOLS = 1_000;
@@ -112,9 +112,39 @@ class LiveBook {
 const suite: BenchSuite = {
   name: 'checkpoint',
   async run(): Promise<BenchResult[]> {
-    return [...(await engineCase()), ...fixedCases()];
+    return [...(await engineCase()), ...(await runningCase()), ...fixedCases()];
   },
 };
+
+/**
+ * The engine's own checkpoints as a backtest takes them: the same book run for 2,120 bar times, every
+ * checkpoint (every 100 bar times, with 100,000 bars handled in between) timed where the engine calls it.
+ * The first one, right after the entries, encodes everything afresh; the later ones reuse the parts that
+ * did not change (the resting orders of OMS and venue, the symbols' trade records) and re-encode the
+ * rest (every symbol's indicators and columns, the venue's last bars, counters).
+ */
+async function runningCase(): Promise<BenchResult[]> {
+  const times = await bookCheckpointTimes(SYMBOLS, 2_120);
+  const first = times[0];
+  const rest = times.slice(1).map((t) => t.ms);
+  if (first === undefined || rest.length < 10) throw new Error(`checkpoint bench: ${times.length} checkpoints in the running book, expected 21`);
+  return [
+    {
+      name: 'Engine.checkpoint() as a running backtest takes it (every 100 bar times, 1,000 symbols, 1,000 working orders)',
+      unit: 'ms',
+      median: median(rest),
+      runs: rest.length,
+      note: `target < 5 ms; checkpoints at bar times 200..${times[times.length - 1]?.step ?? '?'} (100,000 bars between two); min ${Math.min(...rest).toFixed(2)} ms, max ${Math.max(...rest).toFixed(2)} ms`,
+    },
+    {
+      name: 'the first checkpoint of that run (bar time 100: nothing stored or cached yet)',
+      unit: 'ms',
+      median: first.ms,
+      runs: 1,
+      note: 'one sample: every order record, the OMS and the venue book are encoded and written afresh',
+    },
+  ];
+}
 
 /**
  * The engine's own checkpoint, mid-run: a real backtest of 1,000 symbols (SPY minute copies) whose
