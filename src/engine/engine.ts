@@ -227,6 +227,12 @@ class SymbolState {
   extrasSnap: Record<string, unknown> | undefined;
   /** The values extrasSnap was made from (see extrasKey), when they were all the engine's own. */
   extrasKey: unknown[] | undefined;
+  /** This symbol's region of the engine's prepack buffer (offset, capacity), and what it holds. */
+  prepackOff = -1;
+  prepackCap = 0;
+  prepackEnd = 0;
+  /** indicators.version when the region was written; -1 when it holds nothing. */
+  prepackAt = -1;
 
   constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
     this.symbol = symbol;
@@ -531,6 +537,8 @@ export class Engine {
       st.nextAnchorNs = this.#nextAnchor(st, bar.openTimeNs);
     }
     st.indicators.update(bar, newSession);
+    // a checkpoint follows this bar time: pack now, while the symbol's state is in the cache
+    if (this.#steps % this.#checkpointEvery === 0 && this.#state !== undefined) this.#prepack(st);
     // 3. mark position, TP/SL
     const close = bar.close;
     if (st.qtyF !== 0) {
@@ -1274,7 +1282,15 @@ export class Engine {
       nums[o + 1] = st.lastClose;
       nums[o + 2] = st.markedClose;
       nums[o + 3] = st.qtyF;
-      const end = st.indicators.packInto(packed, at);
+      let end: number;
+      if (scratch && st.prepackAt === st.indicators.version) {
+        // packed at its last update (see #prepack): a copy of contiguous slots
+        const off = st.prepackOff;
+        const len = st.prepackEnd - off;
+        const src = this.#prepackBuf;
+        for (let k = 0; k < len; k++) packed[at + k] = src[off + k] as number;
+        end = at + len;
+      } else end = st.indicators.packInto(packed, at);
       nums[o + 4] = end - at;
       at = end;
       if (reuseRecords && st.escalator === undefined && enginesOwn(st)) {
@@ -1341,6 +1357,29 @@ export class Engine {
       symbols: { names, anchors, layouts, nums, packed: packed.subarray(0, at), sparse: reuseRecords ? (this.#liveSparse = sameFrozenList(this.#liveSparse, sparse)) : sparse },
     };
   }
+
+  /**
+   * Packs the symbol's indicators into its region of #prepackBuf (see #snapshot). Packing 1,000 symbols at
+   * the checkpoint reads each one's ~20 scattered objects from memory (measured 1.3 ms cold, 0.27 ms warm);
+   * packed right after their last update before the checkpoint, the checkpoint copies contiguous slots.
+   */
+  #prepack(st: SymbolState): void {
+    const need = st.indicators.packedLength();
+    if (need > st.prepackCap) {
+      if (this.#prepackUsed + need > this.#prepackBuf.length) {
+        const next = new Float64Array(Math.max(1024, (this.#prepackUsed + need) * 2));
+        next.set(this.#prepackBuf.subarray(0, this.#prepackUsed));
+        this.#prepackBuf = next;
+      }
+      st.prepackOff = this.#prepackUsed;
+      st.prepackCap = need;
+      this.#prepackUsed += need;
+    }
+    st.prepackEnd = st.indicators.packInto(this.#prepackBuf, st.prepackOff);
+    st.prepackAt = st.indicators.version;
+  }
+  #prepackBuf = new Float64Array(0);
+  #prepackUsed = 0;
 
   #numsScratch = new Float64Array(0);
   #packScratch = new Float64Array(0);

@@ -10,7 +10,7 @@ import type { Timeframe } from '../model/bar.js';
 import type { Instrument } from '../model/instrument.js';
 import type { StrategyFactory } from '../strategy/types.js';
 import { resolveConfig, type EngineConfig } from './config.js';
-import { Engine, MutableBar, reuseSymbolRecords } from './engine.js';
+import { Engine, MutableBar, reuseSymbolRecords, type EngineHooks } from './engine.js';
 import { MemoryLogger } from './logger.js';
 import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
 import { StateStore } from './state/store.js';
@@ -46,7 +46,7 @@ const everyTenthLong: StrategyFactory = {
   },
 };
 
-function setup(overrides: Record<string, unknown>, dir: string, strategy: StrategyFactory = everyTenthLong) {
+function setup(overrides: Record<string, unknown>, dir: string, strategy: StrategyFactory = everyTenthLong, hooks?: EngineHooks) {
   const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
   const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
   const venue = buildVenue(config, [...instruments.values()]);
@@ -54,7 +54,7 @@ function setup(overrides: Record<string, unknown>, dir: string, strategy: Strate
   const clock = new TestClock(0n);
   const state = StateStore.open(join(dir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
   const logger = new MemoryLogger();
-  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, calendarFor: calendarOf(config, '1m'), logger, state, strategy });
+  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, calendarFor: calendarOf(config, '1m'), logger, state, strategy, ...(hooks === undefined ? {} : { hooks }) });
   const pair = [Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe }), Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe })];
   let flip = 0;
   const feed = (i: number, close: number) => {
@@ -76,7 +76,13 @@ describe('state safety', () => {
   it('reuses a symbol checkpoint record only while it is unchanged: every snapshot equals one built afresh', () => {
     // no strategy state and only packed indicators: the records are compared by the engine's own fields
     const plain: StrategyFactory = { ...everyTenthLong, name: 'every-tenth-plain', create: (p, ctx) => ({ onBar: everyTenthLong.create(p, ctx).onBar }) };
-    const a = setup({ exits: { take_profit_pct: 0.5, stop_loss_pct: 0.4, brackets: true } }, mkdtempSync(join(dir, 'reuse-')), plain);
+    // checkpoints every 7 bar times: each stored one (symbols packed ahead, at their last update) must equal
+    // the snapshot taken by the hook just before it (packed afresh)
+    const beforeCheckpoint: Record<string, unknown>[] = [];
+    const a = setup({ exits: { take_profit_pct: 0.5, stop_loss_pct: 0.4, brackets: true }, engine: { warmup_bars: 0, checkpoint_every: 7 } }, mkdtempSync(join(dir, 'reuse-')), plain, {
+      checkpoint: (engine) => void beforeCheckpoint.push(engine.snapshot()),
+    });
+    let checked = 0;
     let withTrade = 0;
     let reused = 0;
     let last: unknown;
@@ -93,6 +99,12 @@ describe('state safety', () => {
         reuseSymbolRecords(true);
         // decoded: a reused record is frozen and so encoded embedded, a fresh one inline
         expect(decodeStateBinary(encodeStateBinary(got))).toStrictEqual(decodeStateBinary(encodeStateBinary(fresh)));
+        const want = beforeCheckpoint.shift();
+        if (want !== undefined) {
+          const stored = (a.state.loadCheckpoint()?.state as { engine: unknown }).engine;
+          expect(stored).toStrictEqual(decodeStateBinary(encodeStateBinary(want)));
+          checked++;
+        }
       }
     } finally {
       reuseSymbolRecords(true);
@@ -100,6 +112,7 @@ describe('state safety', () => {
     // the run went through open trades with legs, exits and reuse of unchanged records
     expect(withTrade).toBeGreaterThan(40);
     expect(reused).toBeGreaterThan(20);
+    expect(checked).toBeGreaterThan(50);
     expect(a.engine.snapshot().closedTrades).toBeGreaterThan(10);
   });
 

@@ -112,6 +112,7 @@ export class SymbolIndicators implements IndicatorRegistry {
   }
 
   #track<T extends { snapshot(): unknown; restore(s: never): void }>(key: string, ind: T, unpack?: (packed: Float64Array) => unknown, shares?: Packed['shares']): T {
+    this.#version++;
     this.#snapshotters.push([key, ind]);
     const packable = ind as Partial<Packed['ind']>;
     if (unpack !== undefined && typeof packable.pack === 'function' && typeof packable.packedLength === 'function') {
@@ -215,6 +216,7 @@ export class SymbolIndicators implements IndicatorRegistry {
 
   /** Updates every registered indicator with the bar; `newSession` re-anchors the VWAP first. */
   update(bar: BarView, newSession: boolean): void {
+    this.#version++;
     const close = bar.close;
     const cl = this.#closes;
     if (cl.length > 0) {
@@ -242,6 +244,15 @@ export class SymbolIndicators implements IndicatorRegistry {
       vwap.update(bar.high, bar.low, close, bar.volume);
     }
   }
+
+  /**
+   * Changes whenever what packInto writes may change (an update, a restore, a registration): packed
+   * slots taken at one version are what packInto would write again while the version is the same.
+   */
+  get version(): number {
+    return this.#version;
+  }
+  #version = 0;
 
   /** Names of the packed indicators in slot order, comma-separated: equal layouts restore into each other. */
   get layout(): string {
@@ -362,6 +373,7 @@ export class SymbolIndicators implements IndicatorRegistry {
    * @throws IndicatorError InvalidState for a snapshot of other registrations or a damaged packed part
    */
   restore(state: SymbolIndicatorsState | Record<string, unknown>): void {
+    this.#version++;
     const byKey = state as Record<string, unknown>;
     if (byKey['packed'] instanceof Float64Array) this.#restorePacked(state as SymbolIndicatorsState);
     else {
