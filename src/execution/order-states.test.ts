@@ -229,6 +229,22 @@ describe('OrderTracker', () => {
     expect(() => u.restore({ A: 'SUBMITTED', C: 'DONE' } as never)).toThrow(/\[InvalidSnapshot\].*C.*"DONE"/);
     expect(u.snapshot()).toEqual(snap);
     expect(() => u.forget(clientOrderId('A'))).toThrow(/\[InvalidState\]/);
+    // the same frozen object until a state changes (a checkpoint stores it once), a new one after each change
+    const same = u.snapshot();
+    expect(u.snapshot()).toBe(same);
+    expect(Object.isFrozen(same)).toBe(true);
+    u.apply(clientOrderId('A'), 'reject', at(2n));
+    const rejected = u.snapshot();
+    expect(rejected).not.toBe(same);
+    expect(rejected).toEqual({ A: 'REJECTED', B: 'PENDING' });
+    u.forget(clientOrderId('A'));
+    expect(u.snapshot()).toEqual({ B: 'PENDING' });
+    u.open(clientOrderId('C'));
+    expect(u.snapshot()).toEqual({ B: 'PENDING', C: 'PENDING' });
+    u.restore({ A: 'SUBMITTED' } as never);
+    expect(u.snapshot()).toEqual({ A: 'SUBMITTED' });
+    u.restore({ A: 'SUBMITTED', B: 'PENDING' } as never);
+    expect(u.has(clientOrderId('A'))).toBe(true);
     u.apply(clientOrderId('A'), 'reject', at(2n));
     u.forget(clientOrderId('A'));
     expect(u.has(clientOrderId('A'))).toBe(false);

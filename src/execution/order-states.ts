@@ -1,4 +1,5 @@
 import { AxonError } from '../core/errors.js';
+import { frozenData } from '../core/frozen.js';
 import type { ClientOrderId } from '../core/ids.js';
 import type { VenueEvent } from '../model/order.js';
 import type { TransitionTable } from '../oms/transitions.js';
@@ -323,6 +324,7 @@ export class OrderTracker {
     if (this.#states.has(clientOrderId)) {
       throw new ExecutionError('DuplicateOrder', `order ${clientOrderId} is already tracked (state ${this.#states.get(clientOrderId) ?? ''})`);
     }
+    this.#last = undefined;
     this.#states.set(clientOrderId, 'PENDING');
   }
 
@@ -335,6 +337,7 @@ export class OrderTracker {
     if (from === undefined) throw new ExecutionError('UnknownOrder', `order ${clientOrderId} is not tracked; cannot apply ${event}`);
     const to = nextEngineState(from, event, clientOrderId);
     this.#onTransition(Object.freeze({ clientOrderId, from, to, event, reason: detail.reason, tsNs: detail.tsNs, cause: detail.cause }));
+    this.#last = undefined;
     this.#states.set(clientOrderId, to);
     return to;
   }
@@ -365,16 +368,21 @@ export class OrderTracker {
     const s = this.#states.get(clientOrderId);
     if (s === undefined) return;
     if (!isTerminalEngineState(s)) throw new ExecutionError('InvalidState', `order ${clientOrderId} is ${s}, not terminal; it cannot be forgotten`);
+    this.#last = undefined;
     this.#states.delete(clientOrderId);
   }
 
   /** Every tracked order's state, keyed by client order id in sorted order. */
   snapshot(): OrderTrackerState {
+    if (this.#last !== undefined) return this.#last;
     const ids = [...this.#states.keys()].sort();
     const out: Record<string, EngineOrderState> = {};
     for (const id of ids) out[id] = this.#states.get(id) as EngineOrderState;
+    this.#last = frozenData(out);
     return out;
   }
+  /** The last snapshot (frozenData), returned again until a state changes: a checkpoint stores it once. */
+  #last: OrderTrackerState | undefined;
 
   /** Replaces the tracked states with a snapshot, all or nothing. @throws ExecutionError InvalidSnapshot */
   restore(state: OrderTrackerState): void {
@@ -388,6 +396,7 @@ export class OrderTracker {
       }
       next.set(id, s as EngineOrderState);
     }
+    this.#last = undefined;
     this.#states.clear();
     for (const [id, s] of next) this.#states.set(id, s);
   }
