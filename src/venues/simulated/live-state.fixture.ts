@@ -1,11 +1,15 @@
-import type { SimulatedVenueState } from './simulated-venue.js';
+import { bookColumns, type SimulatedVenueLiveState, type SimulatedVenueState } from './simulated-venue.js';
 
 /**
  * The engine's former checkpoint filter of a venue snapshot (working orders and the orders they link
  * to), copying every order of the run first: the specification SimulatedVenue.liveSnapshot() must match
- * byte for byte, and the peer its bench measures. Test and bench only.
+ * byte for byte (books as columns), and the peer its bench measures. Test and bench only.
  */
-export function liveVenueState(state: SimulatedVenueState): SimulatedVenueState {
+export function liveVenueState(state: SimulatedVenueState): SimulatedVenueLiveState {
+  return { ...filtered(state), books: bookColumns(state.books) };
+}
+
+function filtered(state: SimulatedVenueState): SimulatedVenueState {
   const keep = new Set<string>();
   const orders = state.orders;
   for (let i = 0; i < orders.length; i++) {

@@ -20,7 +20,7 @@ import {
   ThisCloseMarketFill,
   TouchLimitFill,
 } from './models.js';
-import { SimulatedVenue, type SimulatedVenueBuilder, type SimulatedVenueState } from './simulated-venue.js';
+import { bookColumns, bookRows, SimulatedVenue, type SimulatedVenueBuilder, type SimulatedVenueLiveState, type SimulatedVenueState } from './simulated-venue.js';
 import { eventFromState, eventState } from './state.js';
 import { liveVenueState } from './live-state.fixture.js';
 
@@ -592,6 +592,40 @@ describe('SimulatedVenue restore refusals', () => {
     await drive(v, scriptOf(rng), 0, 10, []);
     const before = encodeState(v.snapshot());
     expect(() => v.restore(breakIt(state) as SimulatedVenueState)).toThrow(expect.objectContaining({ code: 'InvalidState', message: expect.stringContaining(where) }));
+    expect(encodeState(v.snapshot())).toBe(before);
+  });
+
+  it('gives the books as columns in liveSnapshot, which round-trip to the rows of snapshot()', async () => {
+    const state = await taken();
+    const cols = bookColumns(state.books);
+    expect(bookRows(cols)).toStrictEqual(state.books);
+    expect(state.books.some((b) => b.lastBar !== undefined && b.working.length > 0)).toBe(true);
+  });
+
+  const liveBreakers: [string, (s: SimulatedVenueLiveState) => unknown, string][] = [
+    ['book columns that do not line up', (s) => ({ ...s, books: { ...s.books, prices: s.books.prices.slice(5) } }), 'book columns do not line up'],
+    ['an unknown book column', (s) => ({ ...s, books: { ...s.books, extra: [] } }), 'books: unknown field extra'],
+    ['a working id that is no order', (s) => ({ ...s, books: { ...s.books, working: s.books.working.map((w, i) => (i === 0 ? ['ghost'] : w)) } }), 'books[0].working[0]'],
+    ['an invalid last bar', (s) => ({ ...s, books: { ...s.books, prices: s.books.prices.map((p, i) => (i === 1 ? -1 : p)) } }), 'books[0].lastBar'],
+    ['a number where a position belongs', (s) => ({ ...s, books: { ...s.books, positions: s.books.positions.map(() => 1) } }), 'books[0].position'],
+  ];
+
+  it.each(liveBreakers)('refuses a live state (book columns) with %s (InvalidState) and changes nothing', async (_what, breakIt, where) => {
+    const rng = new Rng(3);
+    const a = builderOf(base).build();
+    await a.connect();
+    await drive(a, scriptOf(rng), 0, 25, []);
+    const state = decodeState(encodeState(a.liveSnapshot())) as SimulatedVenueLiveState;
+    expect(state.books.columns).toBe(1);
+    // intact, it restores
+    const ok = builderOf(base).build();
+    ok.restore(state);
+    expect(encodeState(ok.liveSnapshot())).toBe(encodeState(a.liveSnapshot()));
+    const v = builderOf(base).build();
+    await v.connect();
+    await drive(v, scriptOf(new Rng(4)), 0, 10, []);
+    const before = encodeState(v.snapshot());
+    expect(() => v.restore(breakIt(state) as SimulatedVenueLiveState)).toThrow(expect.objectContaining({ code: 'InvalidState', message: expect.stringContaining(where) }));
     expect(encodeState(v.snapshot())).toBe(before);
   });
 
