@@ -233,6 +233,9 @@ class SymbolState {
   prepackEnd = 0;
   /** indicators.version when the region was written; -1 when it holds nothing. */
   prepackAt = -1;
+  /** enginesOwn's answer, valid while indicators.registrations equals ownRegs (-1: unknown). */
+  own = false;
+  ownRegs = -1;
 
   constructor(symbol: string, instrument: Instrument, calendar: SessionCalendar | undefined) {
     this.symbol = symbol;
@@ -257,11 +260,18 @@ export function reuseSymbolRecords(on: boolean): void {
  * that does not pack, and every strategy enabled without state of its own.
  */
 function enginesOwn(st: SymbolState): boolean {
-  for (let k = 0; k < st.slots.length; k++) {
+  // cached: a checkpoint asks for 1,000 symbols, and the slots and strategies are cold by then; a slot
+  // disabled or restored resets ownRegs, a registration changes indicators.registrations
+  const regs = st.indicators.registrations;
+  if (st.ownRegs === regs) return st.own;
+  let own = !st.indicators.hasObjects;
+  for (let k = 0; own && k < st.slots.length; k++) {
     const slot = st.slots[k] as StrategySlot;
-    if (!slot.enabled || slot.strategy.snapshot !== undefined) return false;
+    if (!slot.enabled || slot.strategy.snapshot !== undefined) own = false;
   }
-  return !st.indicators.hasObjects;
+  st.own = own;
+  st.ownRegs = regs;
+  return own;
 }
 
 /**
@@ -280,10 +290,18 @@ function extrasKey(st: SymbolState, i: number): unknown[] {
   return key;
 }
 
+/** extrasKey(st, i) equals `key`, compared without building it. */
 function sameExtrasKey(key: unknown[], st: SymbolState, i: number): boolean {
-  const now = extrasKey(st, i);
-  if (now.length !== key.length) return false;
-  for (let k = 0; k < now.length; k++) if (!Object.is(now[k], key[k])) return false;
+  const t = st.trade;
+  if (key[0] !== i || key[1] !== st.entryOrder || key[2] !== st.exitOrder || key[3] !== st.pendingExit || key[4] !== t) return false;
+  let k = 5;
+  if (t !== undefined) {
+    const tf = [t.id, t.side, t.entryQty, t.entryNotional, t.exitQty, t.exitNotional, t.fees, t.entryTimeNs, t.exitTimeNs, t.exitReason, t.takeProfitPct, t.stopLossPct, t.entryPxF, t.legsRegistered, t.exitAttempts, t.entryAttempts];
+    for (let j = 0; j < tf.length; j++) if (!Object.is(key[k++], tf[j])) return false;
+  }
+  const legs = st.legs;
+  if (key.length !== k + 1 + legs.length || key[k++] !== legs.length) return false;
+  for (let j = 0; j < legs.length; j++) if (key[k++] !== legs[j]) return false;
   return true;
 }
 
@@ -589,6 +607,7 @@ export class Engine {
         signal = slot.strategy.onBar(bar);
       } catch (e) {
         slot.enabled = false;
+        st.ownRegs = -1;
         this.#log.log('error', 'strategy-failed', { symbol: st.symbol, strategy: this.#deps.strategy.name, error: (e as Error)?.message ?? String(e), tsNs: bar.closeTimeNs, disabled: true });
         continue;
       }
@@ -1586,6 +1605,7 @@ export class Engine {
       });
       at += len;
       const strategies = v.strategies as { enabled: boolean; state: unknown }[] | null | undefined;
+      st.ownRegs = -1;
       st.slots.forEach((slot, k) => {
         const saved = strategies?.[k];
         slot.enabled = saved?.enabled ?? true;

@@ -347,6 +347,11 @@ export class SymbolIndicators implements IndicatorRegistry {
     return at;
   }
 
+  /** How many indicators are registered (a new registration changes it). */
+  get registrations(): number {
+    return this.#snapshotters.length;
+  }
+
   /** True when an indicator does not pack (objectSnapshots gives its snapshot). */
   get hasObjects(): boolean {
     return this.#objects.length > 0;

@@ -11,6 +11,13 @@ import { StateError } from './errors.js';
 
 /** Version of the state.sqlite schema this code reads and writes. */
 export const STATE_SCHEMA_VERSION = 3;
+/**
+ * SQLite page cache of a state store, KiB: the last checkpoints' pages stay cached, so pruning the oldest
+ * does not read its overflow chain back (the default 2 MiB holds under three checkpoints of 1,000 symbols;
+ * measured 0.35 -> 0.2 ms for a 0.76 MB checkpoint's insert and prune).
+ */
+const STATE_CACHE_KIB = 16_384;
+
 /** How many checkpoints are kept; older ones are deleted in the transaction that writes a new one. */
 export const CHECKPOINTS_KEPT = 3;
 /** Status an intent gets when none is given. */
@@ -446,6 +453,7 @@ export class StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
+      db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
       db.transaction(() => {
         db.pragma(`application_id = ${STATE_APPLICATION_ID}`);
         db.exec(SCHEMA);
@@ -479,6 +487,7 @@ export class StateStore {
     db.pragma('journal_mode = WAL');
     db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
     return BigInt(created);
   }
 
