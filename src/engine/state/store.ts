@@ -454,6 +454,9 @@ export class StateStore {
       db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
+    // a checkpoint is written inside savepoints (the engine's transaction in the batched writes): their
+    // sub-journal of the pages it reuses goes to memory, not a temp file (measured 0.77 -> 0.33 ms a checkpoint)
+    db.pragma('temp_store = MEMORY');
       db.transaction(() => {
         db.pragma(`application_id = ${STATE_APPLICATION_ID}`);
         db.exec(SCHEMA);
@@ -488,6 +491,9 @@ export class StateStore {
     db.pragma(options.durability === 'process' ? 'synchronous = OFF' : 'synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = -${STATE_CACHE_KIB}`);
+    // a checkpoint is written inside savepoints (the engine's transaction in the batched writes): their
+    // sub-journal of the pages it reuses goes to memory, not a temp file (measured 0.77 -> 0.33 ms a checkpoint)
+    db.pragma('temp_store = MEMORY');
     return BigInt(created);
   }
 
