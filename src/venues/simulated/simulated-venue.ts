@@ -669,6 +669,10 @@ export class SimulatedVenue implements BarDrivenVenue {
    */
   liveSnapshot(): SimulatedVenueLiveState {
     if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
+    if (this.#liveOrders !== undefined && this.#liveOrdersAt === this.#liveVersion) {
+      // no order was created, changed or closed since: the same kept orders, without reading them
+      return { ...this.#state(this.#liveOrders as SimulatedOrderState[], false), books: this.#bookColumns() };
+    }
     const keep = this.#workingOrders();
     const n = keep.length;
     if (n !== 0) {
@@ -690,10 +694,17 @@ export class SimulatedVenue implements BarDrivenVenue {
     for (let i = 0; i < keep.length; i++) orders[i] = liveOrderState(keep[i] as SimOrder);
     // the same frozen list while no kept order changed: a checkpoint stores it once
     this.#liveOrders = sameFrozenList(this.#liveOrders, orders);
+    this.#liveOrdersAt = this.#liveVersion;
     const state = this.#state(this.#liveOrders as SimulatedOrderState[], false);
     return { ...state, books: this.#bookColumns() };
   }
   #liveOrders: readonly SimulatedOrderState[] | undefined;
+  /**
+   * Bumped wherever an order is created, changes (status, quantities, prices, trigger, sibling, times)
+   * or leaves a working or pending list, and by restore: #liveOrders is current while #liveOrdersAt equals it.
+   */
+  #liveVersion = 0;
+  #liveOrdersAt = -1;
 
   /**
    * The books as columns for liveSnapshot; the columns that rarely change (symbols, working ids,
@@ -915,6 +926,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
 
     for (const [symbol, b] of books) this.#books.set(symbol, b);
+    this.#liveVersion++;
     this.#orders.clear();
     for (const [id, o] of orders) this.#orders.set(id, o);
     this.#orderList.length = 0;
@@ -1095,6 +1107,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       costRef: 0n,
       snap: undefined,
     };
+    this.#liveVersion++;
     this.#orders.set(id, o);
     this.#orderList.push(o);
     const problem =
@@ -1106,6 +1119,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       return;
     }
     const b = book as Book;
+    this.#liveVersion++;
     o.status = 'pending';
     b.working.push(o);
     if (o.arrivalNs <= this.#now) {
@@ -1281,10 +1295,12 @@ export class SimulatedVenue implements BarDrivenVenue {
   #insertPending(o: SimOrder): void {
     let i = this.#pending.length;
     while (i > 0 && (this.#pending[i - 1] as SimOrder).arrivalNs > o.arrivalNs) i--;
+    this.#liveVersion++;
     this.#pending.splice(i, 0, o);
   }
 
   #accept(o: SimOrder, ts: bigint): void {
+    this.#liveVersion++;
     o.status = 'open';
     o.tsLast = ts;
     this.#emit({ kind: 'accepted', clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId, tsEvent: ts, tsInit: ts });
@@ -1297,6 +1313,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       n++;
       if (o.status === 'pending') this.#accept(o, o.arrivalNs);
     }
+    this.#liveVersion++;
     if (n > 0) this.#pending = this.#pending.slice(n);
   }
 
@@ -1347,6 +1364,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       if ((o.type === 'Stop' || o.type === 'StopLimit') && !o.triggered) {
         const trigger = stopTriggerPrice(o.side, o.stop as bigint, p);
         if (trigger !== undefined) {
+          this.#liveVersion++;
           o.triggered = true;
           o.tsLast = trigger === p.open ? bar.openTimeNs : bar.closeTimeNs;
           ts = o.tsLast;
@@ -1376,6 +1394,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       const shift = b.pp + b.sp - o.budget.precision;
       const num = shift >= 0 ? o.budget.raw * pow10(shift) : o.budget.raw / pow10(-shift);
       const units = px > 0n ? num / px : 0n;
+      this.#liveVersion++;
       o.qty = units - (units % b.lot);
       if (o.qty <= 0n || o.qty < b.minQty) {
         this.#close(o, 'canceled', ts, `notional ${o.budget.toString()} buys less than the minimum quantity of ${o.symbol} at ${formatDecimal(px, b.pp)}`);
@@ -1421,6 +1440,7 @@ export class SimulatedVenue implements BarDrivenVenue {
         return;
       }
     }
+    this.#liveVersion++;
     o.filled = filled;
     o.notional = notional;
     o.commission = total;
@@ -1474,6 +1494,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (takeLeg !== undefined) this.#close(takeLeg, 'canceled', ts, 'OCO sibling could not be created');
       return;
     }
+    this.#liveVersion++;
     stopLeg.sibling = takeLeg;
     takeLeg.sibling = stopLeg;
   }
@@ -1528,6 +1549,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       costRef: 0n,
       snap: undefined,
     };
+    this.#liveVersion++;
     this.#orders.set(cid, o);
     this.#orderList.push(o);
     b.working.push(o);
@@ -1544,6 +1566,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       return;
     }
     // a partial fill of one leg shrinks the other to the same open quantity (one-updates-other)
+    this.#liveVersion++;
     sib.qty = sib.filled + remaining;
     sib.tsLast = ts;
     this.#emitModified(sib, ts);
@@ -1563,6 +1586,7 @@ export class SimulatedVenue implements BarDrivenVenue {
   }
 
   #close(o: SimOrder, status: 'canceled' | 'expired', ts: bigint, reason: string): void {
+    this.#liveVersion++;
     o.status = status;
     o.tsLast = ts;
     if (status === 'expired') {
@@ -1590,6 +1614,7 @@ export class SimulatedVenue implements BarDrivenVenue {
 
   #prune(b: Book): void {
     compactWorking(b.working);
+    this.#liveVersion++;
     if (this.#pending.length !== 0) this.#pending = this.#pending.filter((w) => w.status === 'pending');
   }
 
@@ -1627,6 +1652,7 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (s === undefined || s % b.tick !== 0n || s <= 0n) return refuse(`stopPrice ${req.stopPrice.toString()} is not a positive price on the tick size ${b.instrument.tickSize.toString()}`);
       stop = s;
     }
+    this.#liveVersion++;
     o.qty = qty;
     o.limit = limit;
     o.stop = stop;
