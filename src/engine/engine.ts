@@ -1324,14 +1324,16 @@ export class Engine {
       at = end;
       if (reuseRecords && st.escalator === undefined && enginesOwn(st)) {
         // only the engine's own fields: compared by identity with those the last record was made from
-        if (st.extrasSnap !== undefined && st.extrasKey !== undefined && sameExtrasKey(st.extrasKey, st, i)) sparse.push(st.extrasSnap);
-        else {
+        // (a symbol that holds nothing keeps its key too: most of them, most of the time)
+        if (st.extrasKey !== undefined && sameExtrasKey(st.extrasKey, st, i)) {
+          if (st.extrasSnap !== undefined) sparse.push(st.extrasSnap);
+        } else {
           const rec = this.#symbolExtras(st);
-          if (rec === undefined) st.extrasSnap = st.extrasKey = undefined;
+          st.extrasKey = extrasKey(st, i);
+          if (rec === undefined) st.extrasSnap = undefined;
           else {
             rec.i = i;
             sparse.push((st.extrasSnap = frozenData(rec)));
-            st.extrasKey = extrasKey(st, i);
           }
         }
         i++;
