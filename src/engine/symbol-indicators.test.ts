@@ -51,6 +51,37 @@ describe('SymbolIndicators snapshot', () => {
     }
   });
 
+  it('packs with packHead what pack would write for windows that are the shared closes, and changes its version with every update, restore and registration', () => {
+    const feed = bars(new Rng('sym-ind-version'), 90);
+    const a = registry();
+    const versions = new Set<number>([a.reg.version]);
+    let prev = new Float64Array(0);
+    for (let i = 0; i < feed.length; i++) {
+      a.reg.update(feed[i] as BarView, i % 40 === 0);
+      expect(versions.has(a.reg.version)).toBe(false);
+      versions.add(a.reg.version);
+      // slots packed at one version are what packInto writes again while it holds
+      const got = new Float64Array(a.reg.packedLength());
+      const end = a.reg.packInto(got, 0);
+      const again = new Float64Array(a.reg.packedLength());
+      expect(a.reg.packInto(again, 0)).toBe(end);
+      expect(bits([...again.subarray(0, end)])).toEqual(bits([...got.subarray(0, end)]));
+      expect(bits([...got.subarray(0, end)])).not.toEqual(bits([...prev]));
+      prev = got.slice(0, end);
+    }
+    // restored from its own snapshot (the synced path is left: windows are compared), the slots are the same
+    const snap = a.reg.snapshot();
+    const before = a.reg.version;
+    a.reg.restore(decodeStateBinary(encodeStateBinary(snap)) as SymbolIndicatorsState);
+    expect(a.reg.version).not.toBe(before);
+    expect(bits([...a.reg.snapshot().packed])).toEqual(bits([...snap.packed]));
+    const regs = a.reg.registrations;
+    const v = a.reg.version;
+    a.reg.sma(7);
+    expect(a.reg.registrations).toBe(regs + 1);
+    expect(a.reg.version).not.toBe(v);
+  });
+
   it('still restores the older snapshot-by-key form', () => {
     const feed = bars(new Rng('sym-ind-old'), 60);
     const a = registry();
