@@ -79,6 +79,11 @@ export interface EngineDeps {
    */
   batchWrites?: boolean;
   /**
+   * Reuse a symbol's checkpoint record while what it was made from is unchanged (default true). False
+   * builds every record afresh: the same state, slower; tests compare the two.
+   */
+  reuseRecords?: boolean;
+  /**
    * Hold orders and cancels until `flushSends()` instead of handing them to the venue at once. A live
    * driver commits the bar's writes and a checkpoint in one transaction first, so the venue never hears
    * of an order whose intent and surrounding state a restart could not load.
@@ -245,16 +250,6 @@ class SymbolState {
   }
 }
 
-let reuseRecords = true;
-
-/**
- * Test seam: with `false`, snapshot() builds every symbol's checkpoint record afresh instead of reusing
- * an unchanged one, so a test can check that reuse never returns a stale record. Not for production.
- */
-export function reuseSymbolRecords(on: boolean): void {
-  reuseRecords = on;
-}
-
 /**
  * True when nothing but the engine's own fields goes into the symbol's checkpoint record: no indicator
  * that does not pack, and every strategy enabled without state of its own.
@@ -282,27 +277,37 @@ function enginesOwn(st: SymbolState): boolean {
 function extrasKey(st: SymbolState, i: number): unknown[] {
   const t = st.trade;
   const key: unknown[] = [i, st.entryOrder, st.exitOrder, st.pendingExit, t];
-  if (t !== undefined) {
-    key.push(t.id, t.side, t.entryQty, t.entryNotional, t.exitQty, t.exitNotional, t.fees, t.entryTimeNs, t.exitTimeNs, t.exitReason);
-    key.push(t.takeProfitPct, t.stopLossPct, t.entryPxF, t.legsRegistered, t.exitAttempts, t.entryAttempts);
-  }
+  if (t !== undefined) key.push(...tradeKey(t));
   key.push(st.legs.length, ...st.legs);
   return key;
 }
 
-/** extrasKey(st, i) equals `key`, compared without building it. */
+/** The trade's fields #symbolExtras writes (its Decimals are immutable: compared by identity). */
+function tradeKey(t: OpenTrade): unknown[] {
+  return [t.id, t.side, t.entryQty, t.entryNotional, t.exitQty, t.exitNotional, t.fees, t.entryTimeNs, t.exitTimeNs, t.exitReason, t.takeProfitPct, t.stopLossPct, t.entryPxF, t.legsRegistered, t.exitAttempts, t.entryAttempts];
+}
+
+/** extrasKey(st, i) equals `key`, compared without building all of it. */
 function sameExtrasKey(key: unknown[], st: SymbolState, i: number): boolean {
   const t = st.trade;
   if (key[0] !== i || key[1] !== st.entryOrder || key[2] !== st.exitOrder || key[3] !== st.pendingExit || key[4] !== t) return false;
   let k = 5;
   if (t !== undefined) {
-    const tf = [t.id, t.side, t.entryQty, t.entryNotional, t.exitQty, t.exitNotional, t.fees, t.entryTimeNs, t.exitTimeNs, t.exitReason, t.takeProfitPct, t.stopLossPct, t.entryPxF, t.legsRegistered, t.exitAttempts, t.entryAttempts];
+    const tf = tradeKey(t);
     for (let j = 0; j < tf.length; j++) if (!Object.is(key[k++], tf[j])) return false;
   }
   const legs = st.legs;
   if (key.length !== k + 1 + legs.length || key[k++] !== legs.length) return false;
   for (let j = 0; j < legs.length; j++) if (key[k++] !== legs[j]) return false;
   return true;
+}
+
+/** `buf`, or a copy of its first `used` slots in one at least `need` long (doubling). */
+function withRoom(buf: Float64Array<ArrayBuffer>, used: number, need: number): Float64Array<ArrayBuffer> {
+  if (need <= buf.length) return buf;
+  const next = new Float64Array(Math.max(need, buf.length * 2, 1024));
+  next.set(buf.subarray(0, used));
+  return next;
 }
 
 /** A mutable BarView the drivers fill in place (no allocation per bar). */
@@ -1272,6 +1277,7 @@ export class Engine {
    * scattered state from memory.
    */
   #snapshot(scratch: boolean): Record<string, unknown> {
+    const reuseRecords = this.#deps.reuseRecords ?? true;
     // columns, not an object per symbol: with 1,000 symbols the per-symbol objects and their walk in the
     // encoder were most of a checkpoint; the indicators of every symbol pack into one Float64Array
     const n = this.#symbols.size;
@@ -1279,7 +1285,7 @@ export class Engine {
     const anchors: bigint[] = new Array<bigint>(n);
     const layouts: string[] = new Array<string>(n);
     let nums: Float64Array;
-    let packed: Float64Array;
+    let packed: Float64Array<ArrayBuffer>;
     if (scratch) {
       if (this.#numsScratch.length < n * SYMBOL_NUMS) this.#numsScratch = new Float64Array(n * SYMBOL_NUMS);
       nums = this.#numsScratch.subarray(0, n * SYMBOL_NUMS);
@@ -1303,14 +1309,7 @@ export class Engine {
       nums[o + 1] = st.lastClose;
       nums[o + 2] = st.markedClose;
       nums[o + 3] = st.qtyF;
-      if (scratch) {
-        const need = at + st.indicators.packedLength();
-        if (need > packed.length) {
-          const next = new Float64Array(Math.max(need, packed.length * 2));
-          next.set(packed.subarray(0, at));
-          this.#packScratch = packed = next;
-        }
-      }
+      if (scratch) this.#packScratch = packed = withRoom(packed, at, at + st.indicators.packedLength());
       let end: number;
       if (scratch && st.prepackAt === st.indicators.version) {
         // packed at its last update (see #prepack): a copy of contiguous slots
@@ -1404,11 +1403,7 @@ export class Engine {
   #prepack(st: SymbolState): void {
     const need = st.indicators.packedLength();
     if (need > st.prepackCap) {
-      if (this.#prepackUsed + need > this.#prepackBuf.length) {
-        const next = new Float64Array(Math.max(1024, (this.#prepackUsed + need) * 2));
-        next.set(this.#prepackBuf.subarray(0, this.#prepackUsed));
-        this.#prepackBuf = next;
-      }
+      this.#prepackBuf = withRoom(this.#prepackBuf, this.#prepackUsed, this.#prepackUsed + need);
       st.prepackOff = this.#prepackUsed;
       st.prepackCap = need;
       this.#prepackUsed += need;

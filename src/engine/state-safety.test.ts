@@ -10,7 +10,7 @@ import type { Timeframe } from '../model/bar.js';
 import type { Instrument } from '../model/instrument.js';
 import type { StrategyFactory } from '../strategy/types.js';
 import { resolveConfig, type EngineConfig } from './config.js';
-import { Engine, MutableBar, reuseSymbolRecords, type EngineHooks } from './engine.js';
+import { Engine, MutableBar, type EngineHooks } from './engine.js';
 import { MemoryLogger } from './logger.js';
 import { backtestInstrument, buildVenue, calendarOf, stepBar } from './backtest.js';
 import { StateStore } from './state/store.js';
@@ -46,7 +46,7 @@ const everyTenthLong: StrategyFactory = {
   },
 };
 
-function setup(overrides: Record<string, unknown>, dir: string, strategy: StrategyFactory = everyTenthLong, hooks?: EngineHooks) {
+function setup(overrides: Record<string, unknown>, dir: string, strategy: StrategyFactory = everyTenthLong, hooks?: EngineHooks, reuseRecords = true) {
   const config: EngineConfig = resolveConfig({ venue: { commission: 'none' }, session: { calendar: 'none' }, engine: { warmup_bars: 0 }, ...overrides });
   const instruments = new Map<string, Instrument>([['AAA', backtestInstrument('AAA', config)]]);
   const venue = buildVenue(config, [...instruments.values()]);
@@ -54,7 +54,7 @@ function setup(overrides: Record<string, unknown>, dir: string, strategy: Strate
   const clock = new TestClock(0n);
   const state = StateStore.open(join(dir, 'state.sqlite'), { configHash: configHash(config), create: true, createdNs: 0n, durability: 'process' });
   const logger = new MemoryLogger();
-  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, calendarFor: calendarOf(config, '1m'), logger, state, strategy, ...(hooks === undefined ? {} : { hooks }) });
+  const engine = new Engine({ config, clock, rng: new Rng(1), venue, instruments, calendarFor: calendarOf(config, '1m'), logger, state, strategy, reuseRecords, ...(hooks === undefined ? {} : { hooks }) });
   const pair = [Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe }), Object.assign(new MutableBar(), { symbol: 'AAA', timeframe: '1m' as Timeframe })];
   let flip = 0;
   const feed = (i: number, close: number) => {
@@ -79,24 +79,27 @@ describe('state safety', () => {
     // checkpoints every 7 bar times: each stored one (symbols packed ahead, at their last update) must equal
     // the snapshot taken by the hook just before it (packed afresh)
     const beforeCheckpoint: Record<string, unknown>[] = [];
-    const a = setup({ exits: { take_profit_pct: 0.5, stop_loss_pct: 0.4, brackets: true }, engine: { warmup_bars: 0, checkpoint_every: 7 } }, mkdtempSync(join(dir, 'reuse-')), plain, {
+    const overrides = { exits: { take_profit_pct: 0.5, stop_loss_pct: 0.4, brackets: true }, engine: { warmup_bars: 0, checkpoint_every: 7 } };
+    const a = setup(overrides, mkdtempSync(join(dir, 'reuse-')), plain, {
       checkpoint: (engine) => void beforeCheckpoint.push(engine.snapshot()),
     });
+    // the same run in an engine that builds every record afresh
+    const b = setup(overrides, mkdtempSync(join(dir, 'fresh-')), plain, undefined, false);
     let checked = 0;
     let withTrade = 0;
     let reused = 0;
     let last: unknown;
-    try {
-      for (let i = 0; i < 400; i++) {
-        a.feed(i, Math.round((100 + Math.sin(i / 3) * 0.9 + (i % 11) * 0.05) * 100) / 100);
+    for (let i = 0; i < 400; i++) {
+        const close = Math.round((100 + Math.sin(i / 3) * 0.9 + (i % 11) * 0.05) * 100) / 100;
+        a.feed(i, close);
+        b.feed(i, close);
         const got = a.engine.snapshot();
         const sparse = (got.symbols as { sparse: unknown[] }).sparse;
         if (sparse.length > 0 && sparse === last) reused++;
         last = sparse;
         if (sparse.some((r) => (r as { trade: unknown }).trade !== null)) withTrade++;
-        reuseSymbolRecords(false);
-        const fresh = a.engine.snapshot();
-        reuseSymbolRecords(true);
+        const fresh = b.engine.snapshot();
+        expect((fresh.symbols as { sparse: unknown[] }).sparse).not.toBe(last);
         // decoded: a reused record is frozen and so encoded embedded, a fresh one inline
         expect(decodeStateBinary(encodeStateBinary(got))).toStrictEqual(decodeStateBinary(encodeStateBinary(fresh)));
         const want = beforeCheckpoint.shift();
@@ -105,9 +108,6 @@ describe('state safety', () => {
           expect(stored).toStrictEqual(decodeStateBinary(encodeStateBinary(want)));
           checked++;
         }
-      }
-    } finally {
-      reuseSymbolRecords(true);
     }
     // the run went through open trades with legs, exits and reuse of unchanged records
     expect(withTrade).toBeGreaterThan(40);

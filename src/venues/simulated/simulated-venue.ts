@@ -705,7 +705,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     const list = this.#orderList;
     const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(list.length);
     for (let i = 0; i < list.length; i++) orders[i] = orderState(list[i] as SimOrder);
-    return this.#state(orders);
+    return this.#state(orders, this.#bookRows());
   }
 
   /**
@@ -718,10 +718,17 @@ export class SimulatedVenue implements BarDrivenVenue {
    */
   liveSnapshot(): SimulatedVenueLiveState {
     if (this.#outbox.busy) throw new SimulatedVenueError('Busy', 'cannot snapshot the simulated venue while it is delivering events; snapshot between calls');
-    if (this.#liveOrders !== undefined && this.#liveOrdersAt === this.#liveVersion) {
-      // no order was created, changed or closed since: the same kept orders, without reading them
-      return { ...this.#state(this.#liveOrders as SimulatedOrderState[], false), books: this.#bookColumns() };
+    // while no order was created, changed or closed since, the same kept orders, without reading them
+    if (this.#liveOrders === undefined || this.#liveOrdersAt !== this.#liveVersion) {
+      // the same frozen list while no kept order changed: a checkpoint stores it once
+      this.#liveOrders = sameFrozenList(this.#liveOrders, this.#keptOrderStates());
+      this.#liveOrdersAt = this.#liveVersion;
     }
+    return this.#state(this.#liveOrders as SimulatedOrderState[], this.#bookColumns());
+  }
+
+  /** The working orders and the orders they link to, in submission order, as liveOrderState records. */
+  #keptOrderStates(): SimulatedOrderState[] {
     const keep = this.#workingOrders();
     const n = keep.length;
     if (n !== 0) {
@@ -741,11 +748,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     const orders: SimulatedOrderState[] = new Array<SimulatedOrderState>(keep.length);
     for (let i = 0; i < keep.length; i++) orders[i] = liveOrderState(keep[i] as SimOrder);
-    // the same frozen list while no kept order changed: a checkpoint stores it once
-    this.#liveOrders = sameFrozenList(this.#liveOrders, orders);
-    this.#liveOrdersAt = this.#liveVersion;
-    const state = this.#state(this.#liveOrders as SimulatedOrderState[], false);
-    return { ...state, books: this.#bookColumns() };
+    return orders;
   }
   #liveOrders: readonly SimulatedOrderState[] | undefined;
   /**
@@ -816,24 +819,12 @@ export class SimulatedVenue implements BarDrivenVenue {
   #barCols: BarColumns;
   #liveBookCols: SimulatedBookColumns | undefined;
 
-  #state(orders: SimulatedOrderState[], rows = true): SimulatedVenueState {
+  /** The venue's state around `orders` and `books` (rows for snapshot, columns for liveSnapshot). */
+  #state<B>(orders: SimulatedOrderState[], books: B): Omit<SimulatedVenueState, 'books'> & { readonly books: B } {
     const modelStates: Partial<Record<ModelPart, unknown>> = {};
     for (const part of MODEL_PARTS) {
       const m = this.config[part];
       if (isStatefulModel(m)) modelStates[part] = m.snapshotState();
-    }
-    const books: SimulatedBookState[] = [];
-    if (rows) for (const [symbol, b] of this.#books) {
-      const onLast = b.lastBar !== undefined && b.capacityBar === b.lastBar;
-      books.push({
-        symbol,
-        working: b.working.map((o) => o.clientOrderId),
-        lastBar: b.lastBar === undefined ? undefined : barState(b.lastBar),
-        position: b.position,
-        avgPx: b.avgPx,
-        capacityOnLastBar: onLast,
-        capacityLeft: onLast ? b.capacityLeft : undefined,
-      });
     }
     return {
       format: SIMULATED_VENUE_STATE_FORMAT,
@@ -847,6 +838,23 @@ export class SimulatedVenue implements BarDrivenVenue {
       pending: this.#pending.map((o) => o.clientOrderId),
       modelStates,
     };
+  }
+
+  #bookRows(): SimulatedBookState[] {
+    const books: SimulatedBookState[] = [];
+    for (const [symbol, b] of this.#books) {
+      const onLast = b.lastBar !== undefined && b.capacityBar === b.lastBar;
+      books.push({
+        symbol,
+        working: b.working.map((o) => o.clientOrderId),
+        lastBar: b.lastBar === undefined ? undefined : barState(b.lastBar),
+        position: b.position,
+        avgPx: b.avgPx,
+        capacityOnLastBar: onLast,
+        capacityLeft: onLast ? b.capacityLeft : undefined,
+      });
+    }
+    return books;
   }
 
   /** The configuration's state, built once: the configuration and its models are immutable. */
@@ -1170,7 +1178,6 @@ export class SimulatedVenue implements BarDrivenVenue {
       return;
     }
     const b = book as Book;
-    this.#liveVersion++;
     o.status = 'pending';
     b.working.push(o);
     if (o.arrivalNs <= this.#now) {
