@@ -88,8 +88,6 @@ interface Book {
   capacityBar: Bar | undefined;
   /** The ids of `working` as liveSnapshot last gave them (frozenData), kept while the same orders work. */
   workingIds: readonly string[] | undefined;
-  /** Position in the venue's instrument order: this book's entry in the last-bar columns. */
-  readonly index: number;
 }
 
 interface SimOrder {
@@ -133,53 +131,9 @@ interface SimOrder {
   snap: { readonly state: SimulatedOrderState; readonly commission: Money; readonly budget: Money | undefined } | undefined;
 }
 
-/**
- * The books' last bars and volume capacities as columns (by Book.index), written where they change (a
- * bar shown, a capacity computed or used up, a restore) while the book is in the cache, so a checkpoint
- * copies them instead of reading 1,000 books and their bars.
- */
-class BarColumns {
-  readonly timeframes: (Timeframe | undefined)[];
-  readonly openTimes: (bigint | undefined)[];
-  readonly closeTimes: (bigint | undefined)[];
-  /** open, high, low, close, volume a book */
-  readonly prices: Float64Array;
-  readonly capacityOn: boolean[];
-  readonly capacityLeft: (bigint | undefined)[];
-
-  constructor(n: number) {
-    this.timeframes = new Array<Timeframe | undefined>(n).fill(undefined);
-    this.openTimes = new Array<bigint | undefined>(n).fill(undefined);
-    this.closeTimes = new Array<bigint | undefined>(n).fill(undefined);
-    this.prices = new Float64Array(n * 5);
-    this.capacityOn = new Array<boolean>(n).fill(false);
-    this.capacityLeft = new Array<bigint | undefined>(n).fill(undefined);
-  }
-
-  setBar(i: number, bar: Bar): void {
-    this.timeframes[i] = bar.timeframe;
-    this.openTimes[i] = bar.openTimeNs;
-    this.closeTimes[i] = bar.closeTimeNs;
-    const p = i * 5;
-    this.prices[p] = bar.open;
-    this.prices[p + 1] = bar.high;
-    this.prices[p + 2] = bar.low;
-    this.prices[p + 3] = bar.close;
-    this.prices[p + 4] = bar.volume;
-  }
-
-  /** Whether the book's capacity is for its last bar, and what is left of it (after any change of either). */
-  setCapacity(b: Book): void {
-    const on = b.lastBar !== undefined && b.capacityBar === b.lastBar;
-    this.capacityOn[b.index] = on;
-    this.capacityLeft[b.index] = on ? b.capacityLeft : undefined;
-  }
-}
-
-function emptyBook(inst: Instrument, index: number): Book {
+function emptyBook(inst: Instrument): Book {
   const sp = inst.sizePrecision;
   return {
-    index,
     instrument: inst,
     pp: inst.pricePrecision,
     sp,
@@ -518,9 +472,8 @@ export class SimulatedVenue implements BarDrivenVenue {
       if (!config.fractional && sp > 0 && !inst.lotSize.isMultipleOf(1)) {
         throw new SimulatedVenueError('InvalidConfig', `${symbol} has fractional lot size ${inst.lotSize.toString()} but the venue is not fractional`);
       }
-      this.#books.set(symbol, emptyBook(inst, this.#books.size));
+      this.#books.set(symbol, emptyBook(inst));
     }
-    this.#barCols = new BarColumns(this.#books.size);
     this.#symbolsSorted = [...this.#books.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     for (const m of config.startingBalances) {
       if (this.#cash.has(m.currency)) throw new SimulatedVenueError('InvalidConfig', `starting balance in ${m.currency} is given twice`);
@@ -586,8 +539,6 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
     book.lastBar = bar;
     book.lastPrices = undefined;
-    this.#barCols.setBar(book.index, bar);
-    this.#barCols.setCapacity(book);
     if (bar.closeTimeNs > this.#now) this.#now = bar.closeTimeNs;
     if (this.#pending.length !== 0) this.#acceptArrived(bar.closeTimeNs);
     if (book.working.length !== 0) this.#matchBook(book, bar);
@@ -765,58 +716,70 @@ export class SimulatedVenue implements BarDrivenVenue {
    */
   #bookColumns(): SimulatedBookColumns {
     const c = this.#liveBookCols;
-    let symbols: readonly string[];
-    let working: readonly (readonly string[])[];
-    let positions: readonly bigint[];
-    let avgPxs: readonly bigint[];
-    if (c !== undefined && this.#bookColsAt === this.#liveVersion) {
-      // no order changed since: the same working lists, positions and prices paid, without reading the books
-      ({ symbols, working, positions, avgPxs } = c);
-    } else {
-      const n = this.#books.size;
-      const sym = new Array<string>(n);
-      const work = new Array<readonly string[]>(n);
-      const pos = new Array<bigint>(n);
-      const avg = new Array<bigint>(n);
-      for (const [symbol, b] of this.#books) {
-        const i = b.index;
-        sym[i] = symbol;
+    const n = this.#books.size;
+    // the working lists, positions and prices paid change only with orders and positions: while none
+    // changed, the last columns, without reading them again
+    const reuse = c !== undefined && this.#bookColsAt === this.#liveVersion;
+    const symbols = new Array<string>(n);
+    const working = new Array<readonly string[]>(n);
+    const positions = new Array<bigint>(n);
+    const avgPxs = new Array<bigint>(n);
+    const timeframes = new Array<Timeframe | undefined>(n);
+    const openTimes = new Array<bigint | undefined>(n);
+    const closeTimes = new Array<bigint | undefined>(n);
+    const prices = new Array<number>(n * 5);
+    const onLast = new Array<boolean>(n);
+    const left = new Array<bigint | undefined>(n);
+    let i = 0;
+    for (const [symbol, b] of this.#books) {
+      if (!reuse) {
+        symbols[i] = symbol;
         const w = b.working;
         let ids = b.workingIds;
         let same = ids !== undefined && ids.length === w.length;
         for (let j = 0; same && j < w.length; j++) same = (ids as readonly string[])[j] === (w[j] as SimOrder).clientOrderId;
         if (!same) ids = b.workingIds = frozenData(w.map((o) => o.clientOrderId));
-        work[i] = ids as readonly string[];
-        pos[i] = b.position;
-        avg[i] = b.avgPx;
+        working[i] = ids as readonly string[];
+        positions[i] = b.position;
+        avgPxs[i] = b.avgPx;
       }
-      symbols = sameFrozenList(c?.symbols, sym);
-      working = sameFrozenList(c?.working, work);
-      positions = sameFrozenList(c?.positions, pos);
-      avgPxs = sameFrozenList(c?.avgPxs, avg);
-      this.#bookColsAt = this.#liveVersion;
+      const bar = b.lastBar;
+      const p = i * 5;
+      if (bar === undefined) {
+        prices[p] = prices[p + 1] = prices[p + 2] = prices[p + 3] = prices[p + 4] = 0;
+      } else {
+        timeframes[i] = bar.timeframe;
+        openTimes[i] = bar.openTimeNs;
+        closeTimes[i] = bar.closeTimeNs;
+        prices[p] = bar.open;
+        prices[p + 1] = bar.high;
+        prices[p + 2] = bar.low;
+        prices[p + 3] = bar.close;
+        prices[p + 4] = bar.volume;
+      }
+      const capOnLast = bar !== undefined && b.capacityBar === bar;
+      onLast[i] = capOnLast;
+      left[i] = capOnLast ? b.capacityLeft : undefined;
+      i++;
     }
-    // the last bars and capacities, kept in columns as they change (see BarColumns): copied, not gathered
-    const bc = this.#barCols;
+    this.#bookColsAt = this.#liveVersion;
     const cols: SimulatedBookColumns = {
       columns: 1,
-      symbols,
-      working,
-      timeframes: sameFrozenList(c?.timeframes, bc.timeframes.slice()),
-      openTimes: bc.openTimes.slice(),
-      closeTimes: bc.closeTimes.slice(),
-      prices: Array.from(bc.prices),
-      positions,
-      avgPxs,
-      capacityOnLastBar: sameFrozenList(c?.capacityOnLastBar, bc.capacityOn.slice()),
-      capacityLeft: sameFrozenList(c?.capacityLeft, bc.capacityLeft.slice()),
+      symbols: reuse ? c.symbols : sameFrozenList(c?.symbols, symbols),
+      working: reuse ? c.working : sameFrozenList(c?.working, working),
+      timeframes: sameFrozenList(c?.timeframes, timeframes),
+      openTimes,
+      closeTimes,
+      prices,
+      positions: reuse ? c.positions : sameFrozenList(c?.positions, positions),
+      avgPxs: reuse ? c.avgPxs : sameFrozenList(c?.avgPxs, avgPxs),
+      capacityOnLastBar: sameFrozenList(c?.capacityOnLastBar, onLast),
+      capacityLeft: sameFrozenList(c?.capacityLeft, left),
     };
     this.#liveBookCols = cols;
     return cols;
   }
   #bookColsAt = -1;
-  /** Every book's last bar and volume capacity as columns, written where they change (see #bookColumns). */
-  #barCols: BarColumns;
   #liveBookCols: SimulatedBookColumns | undefined;
 
   /** The venue's state around `orders` and `books` (rows for snapshot, columns for liveSnapshot). */
@@ -891,7 +854,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (got.join(',') !== currencies.join(',')) invalidState(cashRead.where, `currencies ${got.join(', ')} do not match this venue's ${currencies.join(', ')}`);
 
     const books = new Map<string, Book>();
-    for (const inst of this.config.instruments) books.set(inst.id.symbol, emptyBook(inst, books.size));
+    for (const inst of this.config.instruments) books.set(inst.id.symbol, emptyBook(inst));
     const orders = new Map<string, SimOrder>();
     const orderList: SimOrder[] = [];
     const links: { o: SimOrder; sibling: string | undefined; read: StateReader }[] = [];
@@ -979,12 +942,6 @@ export class SimulatedVenue implements BarDrivenVenue {
     }
 
     for (const [symbol, b] of books) this.#books.set(symbol, b);
-    const cols = new BarColumns(books.size);
-    for (const b of books.values()) {
-      if (b.lastBar !== undefined) cols.setBar(b.index, b.lastBar);
-      cols.setCapacity(b);
-    }
-    this.#barCols = cols;
     this.#liveVersion++;
     this.#orders.clear();
     for (const [id, o] of orders) this.#orders.set(id, o);
@@ -1390,7 +1347,6 @@ export class SimulatedVenue implements BarDrivenVenue {
     if (b.capacityBar !== bar) {
       b.capacityBar = bar;
       b.capacityLeft = this.#volume.capacity(bar, b.instrument);
-      this.#barCols.setCapacity(b);
     }
     if (only !== undefined) {
       this.#matchOrder(b, only, bar, prices);
@@ -1506,10 +1462,7 @@ export class SimulatedVenue implements BarDrivenVenue {
     o.status = filled === o.qty ? 'filled' : 'partially-filled';
     o.tsLast = ts;
     this.#cash.set(cur, Money.fromRaw(cashRaw, cp, cur));
-    if (b.capacityLeft !== undefined) {
-      b.capacityLeft -= qty;
-      this.#barCols.setCapacity(b);
-    }
+    if (b.capacityLeft !== undefined) b.capacityLeft -= qty;
     this.#applyPosition(b, o.side === 'Buy' ? qty : -qty, px);
     this.#emit({
       kind: 'filled',
