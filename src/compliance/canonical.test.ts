@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Price } from '../core/decimal.js';
-import { decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
+import { canonicalize, decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
 import { auditEntryCanonical, auditEntryHash, GENESIS_HASH } from './entry.js';
 import { ComplianceError } from './errors.js';
 
@@ -104,6 +104,25 @@ describe('decodeCanonical', () => {
     );
     expect(toCanonicalValue({ px: Price.of('1.50'), gone: undefined, z: -0 })).toEqual({ px: '1.50', z: 0 });
     expect(() => toCanonicalValue({ a: [Number.NaN] }, 'event')).toThrow('[SerializationError] event.a[0]: NaN has no canonical encoding (finite numbers only)');
+  });
+
+  it('canonicalize gives toCanonicalValue and encodeCanonical in one pass, with the same errors', () => {
+    fc.assert(
+      fc.property(canonicalValue, (v) => {
+        const both = canonicalize(v);
+        expect(both.text).toBe(encodeCanonical(v));
+        expect(both.value).toEqual(toCanonicalValue(v));
+        if (typeof both.value === 'object' && both.value !== null) expect(Object.isFrozen(both.value)).toBe(true);
+      }),
+    );
+    expect(canonicalize({ px: Price.of('1.50'), gone: undefined, z: -0, at: new Date(0) })).toEqual({ value: { px: '1.50', z: 0, at: '1970-01-01T00:00:00.000Z' }, text: '{"at":"1970-01-01T00:00:00.000Z","px":"1.50","z":0}' });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: [cyclic] };
+    for (const bad of [{ a: [1, Number.NaN] }, { m: { k: new Map() } }, [undefined], { g: () => 1 }, cyclic]) {
+      expect(codeOf(() => canonicalize(bad, 'event'))).toBe(codeOf(() => encodeCanonical(bad, 'event')));
+      expect(codeOf(() => canonicalize(bad, 'event'))).toMatch(/^SerializationError: event/);
+    }
+    expect(codeOf(() => canonicalize(cyclic))).toBe('SerializationError: value.self.back[0]: circular reference');
   });
 
   it('keeps a "__proto__" key as data', () => {

@@ -25,7 +25,7 @@ export class PreEncoded {
   constructor(readonly text: string) {}
 }
 
-function encode(value: unknown, base: string, segs: string[], stack: object[]): string {
+function encode(value: unknown, base: string, segs: (string | number)[], stack: object[]): string {
   if (value instanceof PreEncoded) return value.text;
   switch (typeof value) {
     case 'string':
@@ -47,7 +47,7 @@ function encode(value: unknown, base: string, segs: string[], stack: object[]): 
         if (Array.isArray(value)) {
           let out = '[';
           for (let i = 0; i < value.length; i++) {
-            segs.push(`[${i}]`);
+            segs.push(i);
             out += i === 0 ? encode(value[i], base, segs, stack) : `,${encode(value[i], base, segs, stack)}`;
             segs.pop();
           }
@@ -64,7 +64,7 @@ function encode(value: unknown, base: string, segs: string[], stack: object[]): 
         for (const k of keys) {
           const v = (value as Record<string, unknown>)[k];
           if (v === undefined) continue;
-          segs.push(`.${k}`);
+          segs.push(k);
           const text = `${JSON.stringify(k)}:${encode(v, base, segs, stack)}`;
           segs.pop();
           out += first ? text : `,${text}`;
@@ -80,9 +80,11 @@ function encode(value: unknown, base: string, segs: string[], stack: object[]): 
   }
 }
 
-/** The path named in errors, built only when one is thrown. */
-function pathOf(base: string, segs: readonly string[]): string {
-  return base + segs.join('');
+/** The path named in errors (`base.key[0]`), built only when one is thrown. */
+function pathOf(base: string, segs: readonly (string | number)[]): string {
+  let out = base;
+  for (const s of segs) out += typeof s === 'number' ? `[${s}]` : `.${s}`;
+  return out;
 }
 
 /**
@@ -94,7 +96,7 @@ export function toCanonicalValue(value: unknown, path = 'value'): CanonicalValue
   return copy(value, path, [], []);
 }
 
-function copy(value: unknown, base: string, segs: string[], stack: object[]): CanonicalValue {
+function copy(value: unknown, base: string, segs: (string | number)[], stack: object[]): CanonicalValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -113,7 +115,7 @@ function copy(value: unknown, base: string, segs: string[], stack: object[]): Ca
         if (Array.isArray(value)) {
           const out: CanonicalValue[] = [];
           for (let i = 0; i < value.length; i++) {
-            segs.push(`[${i}]`);
+            segs.push(i);
             out.push(copy(value[i], base, segs, stack));
             segs.pop();
           }
@@ -128,11 +130,88 @@ function copy(value: unknown, base: string, segs: string[], stack: object[]): Ca
         for (const k of Object.keys(value).sort()) {
           const v = (value as Record<string, unknown>)[k];
           if (v === undefined) continue;
-          segs.push(`.${k}`);
+          segs.push(k);
           setData(out, k, copy(v, base, segs, stack));
           segs.pop();
         }
         return Object.freeze(out);
+      } finally {
+        stack.pop();
+      }
+    }
+    default:
+      throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${value === undefined ? 'undefined' : `a ${typeof value}`} has no canonical encoding`);
+  }
+}
+
+/**
+ * `toCanonicalValue(value)` and `encodeCanonical(value)` in one traversal: the frozen plain copy and its
+ * canonical text (what the audit trail stores and hashes for an entry's cause).
+ * @throws ComplianceError SerializationError as `encodeCanonical`
+ */
+export function canonicalize(value: unknown, path = 'value'): { readonly value: CanonicalValue; readonly text: string } {
+  const out = { text: '' };
+  const v = both(value, path, [], [], out);
+  return { value: v, text: out.text };
+}
+
+// appends the canonical text of `value` to `out.text` and returns its frozen plain copy
+function both(value: unknown, base: string, segs: (string | number)[], stack: object[], out: { text: string }): CanonicalValue {
+  switch (typeof value) {
+    case 'string':
+      out.text += JSON.stringify(value);
+      return value;
+    case 'boolean':
+      out.text += value ? 'true' : 'false';
+      return value;
+    case 'bigint':
+      out.text += `${value.toString()}n`;
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: ${String(value)} has no canonical encoding (finite numbers only)`);
+      out.text += JSON.stringify(value);
+      return value === 0 ? 0 : value;
+    case 'object': {
+      if (value === null) {
+        out.text += 'null';
+        return null;
+      }
+      if (stack.includes(value)) throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: circular reference`);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      stack.push(value);
+      try {
+        if (typeof toJSON === 'function') return both((toJSON as () => unknown).call(value), base, segs, stack, out);
+        if (Array.isArray(value)) {
+          const arr: CanonicalValue[] = [];
+          out.text += '[';
+          for (let i = 0; i < value.length; i++) {
+            if (i > 0) out.text += ',';
+            segs.push(i);
+            arr.push(both(value[i], base, segs, stack, out));
+            segs.pop();
+          }
+          out.text += ']';
+          return Object.freeze(arr);
+        }
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+          throw new ComplianceError('SerializationError', `${pathOf(base, segs)}: a ${kind} has no canonical encoding (plain objects, arrays and values with toJSON only)`);
+        }
+        const obj: Record<string, CanonicalValue> = {};
+        out.text += '{';
+        let first = true;
+        for (const k of Object.keys(value).sort()) {
+          const v = (value as Record<string, unknown>)[k];
+          if (v === undefined) continue;
+          out.text += first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`;
+          first = false;
+          segs.push(k);
+          setData(obj, k, both(v, base, segs, stack, out));
+          segs.pop();
+        }
+        out.text += '}';
+        return Object.freeze(obj);
       } finally {
         stack.pop();
       }

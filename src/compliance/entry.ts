@@ -45,6 +45,14 @@ export interface AuditEntry {
   readonly hash: string;
 }
 
+function str(v: unknown): boolean {
+  return typeof v === 'string';
+}
+
+function optStr(v: unknown): boolean {
+  return v === undefined || typeof v === 'string';
+}
+
 /**
  * The canonical text an entry's hash is computed over: `encodeCanonical` of the object
  * `{seq, tsNs, kind, subject, fromState?, toState?, reason, event?, prevHash}` (absent optional fields omitted).
@@ -54,8 +62,6 @@ export interface AuditEntry {
 export function auditEntryCanonical(entry: Omit<AuditEntry, 'hash'>, eventText?: string): string {
   // encodeCanonical of that object, written out: its keys in sorted order, absent ones left out (same bytes)
   const event = entry.event === undefined ? undefined : (eventText ?? encodeCanonical(entry.event, 'entry.event'));
-  const str = (v: unknown): boolean => typeof v === 'string';
-  const optStr = (v: unknown): boolean => v === undefined || typeof v === 'string';
   if (!Number.isFinite(entry.seq) || typeof entry.tsNs !== 'bigint' || !str(entry.kind) || !str(entry.subject) || !str(entry.reason) || !str(entry.prevHash) || !optStr(entry.fromState) || !optStr(entry.toState)) {
     return encodeCanonical(
       {

@@ -1,5 +1,5 @@
 export * from './errors.js';
-export { decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
+export { canonicalize, decodeCanonical, encodeCanonical, sha256Hex, toCanonicalValue } from './canonical.js';
 export type { CanonicalValue } from './canonical.js';
 export * from './entry.js';
 export * from './trail.js';

@@ -1,15 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
-import { encodeCanonical, toCanonicalValue } from './canonical.js';
+import { canonicalize } from './canonical.js';
+import type { CanonicalValue } from './canonical.js';
 import { auditEntryHash, MemoryAuditSink } from './entry.js';
 import type { AuditEntry, AuditFields, AuditHead, AuditSink } from './entry.js';
 import { ComplianceError } from './errors.js';
 import { SqliteAuditSink } from './sqlite-sink.js';
 
+function bad(what: string): never {
+  throw new ComplianceError('InvalidAuditEntry', `audit entry: ${what}`);
+}
+
 function checkFields(fields: AuditFields): void {
-  const bad = (what: string): never => {
-    throw new ComplianceError('InvalidAuditEntry', `audit entry: ${what}`);
-  };
   if (typeof fields.kind !== 'string' || fields.kind === '') bad(`kind must be a non-empty string, got ${JSON.stringify(fields.kind)}`);
   if (typeof fields.subject !== 'string') bad(`subject must be a string, got ${typeof fields.subject}`);
   if (typeof fields.reason !== 'string') bad(`reason must be a string, got ${typeof fields.reason}`);
@@ -48,8 +50,13 @@ export class AuditTrail {
    */
   append(fields: AuditFields): AuditEntry {
     checkFields(fields);
-    const event = fields.event === undefined ? undefined : toCanonicalValue(fields.event, 'event');
-    const eventText = event === undefined ? undefined : encodeCanonical(event, 'event');
+    let event: CanonicalValue | undefined;
+    let eventText: string | undefined;
+    if (fields.event !== undefined) {
+      const c = canonicalize(fields.event, 'event');
+      event = c.value;
+      eventText = c.text;
+    }
     const body: Omit<AuditEntry, 'hash'> = {
       seq: this.#head.seq + 1,
       tsNs: this.#clock.now(),

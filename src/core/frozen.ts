@@ -10,7 +10,20 @@ function deepFreeze(v: unknown, depth: number): void {
   if (depth > 64) throw new TypeError('frozenData: value nested deeper than 64 levels (a cycle?)');
   if (ArrayBuffer.isView(v)) throw new TypeError('frozenData: typed arrays cannot be frozen; copy them into a plain array');
   Object.freeze(v);
-  for (const x of Array.isArray(v) ? v : Object.values(v)) deepFreeze(x, depth + 1);
+  // index and for-in loops: no values array or iterator per object (a checkpoint freezes thousands)
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null) deepFreeze(x, depth + 1);
+    }
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const x = o[k];
+    if (typeof x === 'object' && x !== null) deepFreeze(x, depth + 1);
+  }
 }
 
 /**

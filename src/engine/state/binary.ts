@@ -106,7 +106,6 @@ let nSlots = 0;
 let tags = new Uint8Array(1 << 14);
 let nTags = 0;
 let strings: string[] = [];
-let stringIndex = new Map<string, number>();
 let generation = 0;
 let generations = 0;
 // encodings of frozenData values, by identity: they cannot change, so neither can their bytes
@@ -171,13 +170,54 @@ function putTag(t: number): void {
   tags[nTags++] = t;
 }
 
+/**
+ * String -> table index for the encoding in progress, kept across encodings so a string seen before costs
+ * a lookup, not a Map insert (a fresh Map per checkpoint was most of the encoder's garbage): an entry
+ * counts only when stamped with the current generation. One cache for top-level encodings and one for
+ * encodeAlone, which runs in the middle of a top-level one, so neither overwrites the other's entries.
+ */
+interface InternCache {
+  readonly map: Map<string, number>;
+  /** generation stamps, float64 so they never wrap */
+  gen: Float64Array;
+  idx: Int32Array;
+}
+const MAX_INTERNED = 1 << 17;
+function internCache(): InternCache {
+  return { map: new Map(), gen: new Float64Array(1024), idx: new Int32Array(1024) };
+}
+const topCache = internCache();
+const aloneCache = internCache();
+let cache = topCache;
+
+/** Forgets a cache grown past MAX_INTERNED strings (between encodings only). */
+function trimCache(c: InternCache): void {
+  if (c.map.size < MAX_INTERNED) return;
+  c.map.clear();
+  c.gen = new Float64Array(1024);
+  c.idx = new Int32Array(1024);
+}
+
 function intern(s: string): number {
-  let i = stringIndex.get(s);
-  if (i === undefined) {
-    i = strings.length;
-    strings.push(s);
-    stringIndex.set(s, i);
+  const c = cache;
+  let slot = c.map.get(s);
+  if (slot !== undefined && c.gen[slot] === generation) return c.idx[slot] as number;
+  const i = strings.length;
+  strings.push(s);
+  if (slot === undefined) {
+    slot = c.map.size;
+    if (slot === c.gen.length) {
+      const gen = new Float64Array(slot * 2);
+      gen.set(c.gen);
+      c.gen = gen;
+      const idx = new Int32Array(slot * 2);
+      idx.set(c.idx);
+      c.idx = idx;
+    }
+    c.map.set(s, slot);
   }
+  c.gen[slot] = generation;
+  c.idx[slot] = i;
   return i;
 }
 
@@ -347,7 +387,7 @@ function putValue(v: unknown, depth: number): void {
  * state for the value around it is put aside and back.
  */
 function encodeAlone(v: object): Uint8Array {
-  const saved = { slotBuf, nSlots, tags, nTags, strings, stringIndex, generation };
+  const saved = { slotBuf, nSlots, tags, nTags, strings, generation };
   slotBuf = new ArrayBuffer(1024);
   f64 = new Float64Array(slotBuf);
   i64 = new BigInt64Array(slotBuf);
@@ -355,7 +395,8 @@ function encodeAlone(v: object): Uint8Array {
   tags = new Uint8Array(256);
   nTags = 0;
   strings = [];
-  stringIndex = new Map();
+  trimCache(aloneCache);
+  cache = aloneCache;
   generation = ++generations;
   standalone = true;
   try {
@@ -370,7 +411,7 @@ function encodeAlone(v: object): Uint8Array {
     tags = saved.tags;
     nTags = saved.nTags;
     strings = saved.strings;
-    stringIndex = saved.stringIndex;
+    cache = topCache;
     generation = saved.generation;
   }
 }
@@ -407,7 +448,8 @@ export function encodeStateBinaryView(value: unknown, segments?: SegmentSink): U
   nSlots = 0;
   nTags = 0;
   strings = [];
-  stringIndex = new Map();
+  trimCache(topCache);
+  cache = topCache;
   generation = ++generations;
   try {
     putValue(value, 0);
@@ -415,7 +457,6 @@ export function encodeStateBinaryView(value: unknown, segments?: SegmentSink): U
     if (e instanceof Unencodable) throw locate(value, [], 0) ?? unencodable([], e.what);
     throw e;
   } finally {
-    stringIndex = new Map();
     segmentSink = undefined;
   }
   return finish();
