@@ -386,13 +386,20 @@ function putValue(v: unknown, depth: number): void {
  * A complete encoding of `v` on its own (own slots, tags and string table), copied out; the encoder's
  * state for the value around it is put aside and back.
  */
+// encodeAlone's own scratch, kept between calls (it never nests): fresh buffers per call were most of a
+// checkpoint's ArrayBuffers, which every scavenge has to sweep
+let aloneSlotBuf = new ArrayBuffer(1024);
+let aloneF64 = new Float64Array(aloneSlotBuf);
+let aloneI64 = new BigInt64Array(aloneSlotBuf);
+let aloneTags = new Uint8Array(1024);
+
 function encodeAlone(v: object): Uint8Array {
-  const saved = { slotBuf, nSlots, tags, nTags, strings, generation };
-  slotBuf = new ArrayBuffer(1024);
-  f64 = new Float64Array(slotBuf);
-  i64 = new BigInt64Array(slotBuf);
+  const saved = { slotBuf, f64, i64, nSlots, tags, nTags, strings, generation };
+  slotBuf = aloneSlotBuf;
+  f64 = aloneF64;
+  i64 = aloneI64;
   nSlots = 0;
-  tags = new Uint8Array(256);
+  tags = aloneTags;
   nTags = 0;
   strings = [];
   trimCache(aloneCache);
@@ -404,9 +411,14 @@ function encodeAlone(v: object): Uint8Array {
     return Uint8Array.prototype.slice.call(finish());
   } finally {
     standalone = false;
+    // keep what the scratch grew to
+    aloneSlotBuf = slotBuf;
+    aloneF64 = f64;
+    aloneI64 = i64;
+    aloneTags = tags;
     slotBuf = saved.slotBuf;
-    f64 = new Float64Array(slotBuf);
-    i64 = new BigInt64Array(slotBuf);
+    f64 = saved.f64;
+    i64 = saved.i64;
     nSlots = saved.nSlots;
     tags = saved.tags;
     nTags = saved.nTags;
