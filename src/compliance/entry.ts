@@ -102,6 +102,10 @@ export interface AuditSink {
    * @throws ComplianceError AuditConflict when the stored head is not `{entry.seq - 1, entry.prevHash}` (nothing is written)
    */
   append(entry: AuditEntry, eventText?: string): void;
+  /** Stores entries a sink holds back (a deferring sink); absent or a no-op for one that stores at once. */
+  flush?(): void;
+  /** Drops entries a sink holds back, after its owner rolled back the transaction they were meant for. */
+  discard?(): void;
 }
 
 /** An in-memory sink (tests, dry runs); `entries()` and `anchor()` feed `verifyAudit`. */

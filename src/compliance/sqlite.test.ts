@@ -101,6 +101,49 @@ describe('SqliteAuditSink', () => {
     db.close();
   });
 
+  it('with deferWrites holds entries inside the owner transaction until flush, and stores the same rows', () => {
+    const fields = (i: number) => ({ kind: 'transition', subject: `O-${i}`, fromState: 'SUBMITTED', toState: 'FILLED', reason: `r${i}`, ...(i % 2 === 0 ? { event: { px: Price.of('1.5'), n: i } } : {}) });
+    const plainDb = new Database(path.join(dir, 'plain.sqlite'));
+    const plain = AuditTrail.open(plainDb, new TestClock(5n));
+    const db = new Database(dbPath());
+    const trail = AuditTrail.open(db, new TestClock(5n), { deferWrites: true });
+    // outside a transaction an append is stored at once
+    plain.append(fields(0));
+    trail.append(fields(0));
+    expect(readAuditRows(db)).toHaveLength(1);
+    db.exec('BEGIN');
+    for (let i = 1; i <= 70; i++) {
+      plain.append(fields(i));
+      trail.append(fields(i));
+    }
+    // held: neither rows nor anchor moved, while the trail's head did
+    expect(readAuditRows(db)).toHaveLength(1);
+    expect(readAuditAnchor(db)?.seq).toBe(1);
+    expect(trail.head().seq).toBe(71);
+    trail.flush(); // 2 inserts of 32 rows and 6 single ones
+    db.exec('COMMIT');
+    expect(readAuditRows(db)).toEqual(readAuditRows(plainDb));
+    expect(readAuditAnchor(db)).toEqual(readAuditAnchor(plainDb));
+    expect(verifyAuditRows(readAuditRows(db), readAuditAnchor(db))).toMatchObject({ ok: true, count: 71 });
+
+    // a rollback drops what was held; reload re-syncs
+    db.exec('BEGIN');
+    trail.append(fields(99));
+    db.exec('ROLLBACK');
+    trail.reload();
+    expect(trail.head().seq).toBe(71);
+    // another writer moved the head: flush refuses and writes nothing
+    db.exec('BEGIN');
+    trail.append(fields(72));
+    AuditTrail.open(db, new TestClock(9n)).append(fields(100));
+    expect(() => trail.flush()).toThrow(/AuditConflict/);
+    db.exec('COMMIT');
+    expect(readAuditRows(db)).toHaveLength(72);
+    expect(verifyAuditRows(readAuditRows(db), readAuditAnchor(db))).toMatchObject({ ok: true, count: 72 });
+    plainDb.close();
+    db.close();
+  });
+
   it('refuses to open when the anchor and the last entry disagree', () => {
     writeRun(3);
     tamper('DELETE FROM audit WHERE seq = 3');

@@ -6,6 +6,7 @@ import { auditEntryHash, MemoryAuditSink } from './entry.js';
 import type { AuditEntry, AuditFields, AuditHead, AuditSink } from './entry.js';
 import { ComplianceError } from './errors.js';
 import { SqliteAuditSink } from './sqlite-sink.js';
+import type { SqliteAuditSinkOptions } from './sqlite-sink.js';
 
 function bad(what: string): never {
   throw new ComplianceError('InvalidAuditEntry', `audit entry: ${what}`);
@@ -38,8 +39,8 @@ export class AuditTrail {
    * A trail stored in `db` (tables `audit` and `audit_anchor`, created when missing) that resumes from the stored head.
    * @throws ComplianceError AuditIntegrityFailed when the stored head and the last stored entry disagree
    */
-  static open(db: Database.Database, clock: Clock): AuditTrail {
-    return new AuditTrail(clock, new SqliteAuditSink(db));
+  static open(db: Database.Database, clock: Clock, options: SqliteAuditSinkOptions = {}): AuditTrail {
+    return new AuditTrail(clock, new SqliteAuditSink(db, options));
   }
 
   /**
@@ -84,8 +85,14 @@ export class AuditTrail {
     return this.#head.seq;
   }
 
-  /** Re-reads the head from the sink, e.g. after the sink's owner rolled back a transaction that held appends. */
+  /** Stores what a deferring sink holds (see SqliteAuditSinkOptions.deferWrites); call it before the owner commits. */
+  flush(): void {
+    this.#sink.flush?.();
+  }
+
+  /** Re-reads the head from the sink, e.g. after the sink's owner rolled back a transaction that held appends (held entries are dropped). */
   reload(): void {
+    this.#sink.discard?.();
     this.#head = this.#sink.head();
   }
 }

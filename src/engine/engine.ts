@@ -483,7 +483,8 @@ export class Engine {
     this.#kill = new KillSwitch({ dailyLossPct: cfg.kill_switch.daily_loss_pct, weeklyLossPct: cfg.kill_switch.weekly_loss_pct });
     this.#cooldowns = new Cooldowns(cfg.cooldown.bars_after_stop);
     this.#state = deps.state;
-    this.#audit = deps.state === undefined ? new AuditTrail(deps.clock) : AuditTrail.open(deps.state.db, deps.clock);
+    // with batched writes the audit rows go in with the batch: held, then inserted many at a time before each commit
+    this.#audit = deps.state === undefined ? new AuditTrail(deps.clock) : AuditTrail.open(deps.state.db, deps.clock, { deferWrites: deps.batchWrites === true });
     this.#tracker = new OrderTracker((t) => this.#onTransition(t));
     if (deps.driverDeliversEvents !== true) deps.venue.onEvent((e) => this.onVenueEvent(e));
   }
@@ -536,7 +537,10 @@ export class Engine {
   commitWrites(): void {
     if (!this.#txOpen || this.#state === undefined) return;
     this.#txOpen = false;
-    if (this.#state.db.inTransaction) this.#state.db.exec('COMMIT');
+    if (this.#state.db.inTransaction) {
+      this.#audit.flush();
+      this.#state.db.exec('COMMIT');
+    }
   }
 
   /** The heartbeat: runs the whole pipeline for one bar. The view is only read during the call. */
@@ -655,6 +659,8 @@ export class Engine {
       series.appendEquity(this.#eqTime, this.#eqValue, this.#eqExposure, this.#eqPersisted, this.#eqLen);
       series.appendTrades(this.#closedTrades.slice(this.#tradesPersisted));
       const state = { engine: this.#snapshot(true), ...(this.#deps.checkpointExtras?.() ?? {}) };
+      // the rows up to the head the checkpoint names go in with it
+      this.#audit.flush();
       store.writeCheckpoint({ barCount: this.#bars, tsNs: this.#lastStepT, state, audit: this.#audit.head() });
     });
     this.commitWrites();

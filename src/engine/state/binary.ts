@@ -181,18 +181,23 @@ interface InternCache {
   /** generation stamps, float64 so they never wrap */
   gen: Float64Array;
   idx: Int32Array;
+  /** most strings one encoding at this level used: the cache is cleared once it holds 4x that (plus slack) */
+  most: number;
 }
-const MAX_INTERNED = 1 << 17;
+const INTERN_SLACK = 4096;
 function internCache(): InternCache {
-  return { map: new Map(), gen: new Float64Array(1024), idx: new Int32Array(1024) };
+  return { map: new Map(), gen: new Float64Array(1024), idx: new Int32Array(1024), most: 0 };
 }
 const topCache = internCache();
 const aloneCache = internCache();
 let cache = topCache;
 
-/** Forgets a cache grown past MAX_INTERNED strings (between encodings only). */
+/**
+ * Forgets a cache that holds over 4x the strings an encoding used (between encodings only): strings that come
+ * and go (order ids) would otherwise pile up, keeping dead strings alive and every lookup slower.
+ */
 function trimCache(c: InternCache): void {
-  if (c.map.size < MAX_INTERNED) return;
+  if (c.map.size <= 4 * c.most + INTERN_SLACK) return;
   c.map.clear();
   c.gen = new Float64Array(1024);
   c.idx = new Int32Array(1024);
@@ -408,6 +413,7 @@ function encodeAlone(v: object): Uint8Array {
   standalone = true;
   try {
     putValue(v, 0);
+    if (strings.length > aloneCache.most) aloneCache.most = strings.length;
     return Uint8Array.prototype.slice.call(finish());
   } finally {
     standalone = false;
@@ -465,6 +471,7 @@ export function encodeStateBinaryView(value: unknown, segments?: SegmentSink): U
   generation = ++generations;
   try {
     putValue(value, 0);
+    if (strings.length > topCache.most) topCache.most = strings.length;
   } catch (e) {
     if (e instanceof Unencodable) throw locate(value, [], 0) ?? unencodable([], e.what);
     throw e;
