@@ -83,6 +83,41 @@ describe('BarRecorder', () => {
     }
   });
 
+  it('a new recorder resumes into a store another writer filled: it extends the last stored day, adds new days and keeps the stored timeframe', async () => {
+    // an earlier run stored 2011-01-03 and part of 2011-01-04
+    const first = new BarRecorder(store);
+    feed(first, 'AAA', 0, 60);
+    await first.close();
+    expect(store.days('AAA')).toEqual(['2011-01-03', '2011-01-04']);
+    const earlier = await all('AAA');
+    for (const asyncWrites of [undefined, { fsync: false }] as const) {
+      const other = tempDir();
+      try {
+        // the same history, stored again by a plain store write, then resumed by a new recorder
+        const s2 = new BarStore(other.dir, { fsync: false });
+        await s2.write(earlier);
+        const rec = new BarRecorder(s2, asyncWrites === undefined ? {} : { asyncWrites });
+        expect(() => rec.append('AAA', '5m', T0 + 60n * MIN, T0 + 65n * MIN, 1, 1, 1, 1, 1)).toThrow(/\[InvalidInput\] AAA is stored as 1m bars; cannot record 5m bars/);
+        feed(rec, 'AAA', 60, 3000);
+        await rec.close();
+        const ref = new BarRecorder(store);
+        if (asyncWrites === undefined) {
+          feed(ref, 'AAA', 60, 3000);
+          await ref.close();
+        }
+        expect(s2.days('AAA')).toEqual(['2011-01-03', '2011-01-04', '2011-01-05', '2011-01-06']);
+        for (const d of s2.days('AAA')) expect(readFileSync(s2.dayFile('AAA', d)).equals(readFileSync(store.dayFile('AAA', d))), d).toBe(true);
+        const got: BarColumns[] = [];
+        for await (const b of s2.read('AAA')) got.push(b);
+        const a = concatColumns(got);
+        expect(a.length).toBe(3000);
+        expect(Array.from(a.volume)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+      } finally {
+        other.cleanup();
+      }
+    }
+  });
+
   it('with asyncWrites raises a failed write on the next flush and writes nothing half', async () => {
     const rec = new BarRecorder(store, { asyncWrites: { fsync: true } });
     feed(rec, 'AAA', 0, 40); // seals 2011-01-03 when the bars move to 2011-01-04

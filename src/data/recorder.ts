@@ -39,6 +39,12 @@ interface SymbolState {
   journalPath: string | undefined;
   /** the last write queued for this symbol (async writes: a symbol's days land in order) */
   writing: Promise<void>;
+  /**
+   * The symbol's stored days and timeframe: listed once when the symbol is first recorded, then kept
+   * up to date by this recorder's own writes (it is the directory's only writer while it runs), so a
+   * sealed day is planned without listing the directory or reading its first file again.
+   */
+  stored: { days: Set<string>; timeframe: Timeframe | undefined };
 }
 
 const JOURNAL_MAGIC = 'axon-journal 1';
@@ -193,6 +199,10 @@ export class BarRecorder {
   #newState(symbol: string, timeframe: Timeframe, openTimeNs: bigint): SymbolState {
     checkSymbol(symbol);
     parseTimeframe(timeframe);
+    const storedTimeframe = this.store.timeframeOf(symbol);
+    if (storedTimeframe !== undefined && storedTimeframe !== timeframe) {
+      throw new DataError('InvalidInput', `${symbol} is stored as ${storedTimeframe} bars; cannot record ${timeframe} bars`);
+    }
     const st: SymbolState = {
       symbol,
       timeframe,
@@ -205,6 +215,7 @@ export class BarRecorder {
       fd: undefined,
       journalPath: undefined,
       writing: Promise.resolve(),
+      stored: { days: new Set(this.store.days(symbol)), timeframe: storedTimeframe },
     };
     this.#setDay(st, openTimeNs);
     this.#states.set(symbol, st);
@@ -246,7 +257,9 @@ export class BarRecorder {
     this.#pending = this.#pending.then(async () => {
       if (this.#failure !== undefined) return;
       try {
-        await this.store.write(cols);
+        const planned = await this.store.planWrite(cols, { stored: st.stored });
+        await this.store.commit(planned);
+        this.#wrote(st, planned, cols.timeframe);
         this.#unwritten -= n;
         if (journal !== undefined) unlinkSync(journal);
       } catch (e) {
@@ -265,10 +278,11 @@ export class BarRecorder {
     const job = st.writing.then(async () => {
       if (this.#failure !== undefined) return;
       try {
-        const planned = await this.store.planWrite(cols);
+        const planned = await this.store.planWrite(cols, { stored: st.stored });
         const one = planned[0];
         if (planned.length === 1 && one !== undefined && !one.replaces) await this.#writeNew(one, this.#async?.fsync === true);
         else await this.store.commit(planned);
+        this.#wrote(st, planned, cols.timeframe);
         this.#unwritten -= n;
         if (journal !== undefined) await unlink(journal);
       } catch (e) {
@@ -278,6 +292,12 @@ export class BarRecorder {
     st.writing = job;
     this.#inFlight.add(job);
     void job.then(() => this.#inFlight.delete(job));
+  }
+
+  /** Records a landed write in the symbol's known stored days. */
+  #wrote(st: SymbolState, planned: readonly PlannedFile[], timeframe: Timeframe): void {
+    for (const f of planned) st.stored.days.add(f.date);
+    if (planned.length > 0) st.stored.timeframe = timeframe;
   }
 
   #dirsMade = new Set<string>();

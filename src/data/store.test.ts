@@ -77,6 +77,21 @@ describe('BarStore write/read', () => {
     expect(hashTree(tmp.dir)).toEqual(before);
   });
 
+  it('a sole writer\'s knowledge of the stored days plans the same files as listing the store, and still guards append-only and the timeframe', async () => {
+    const store = new BarStore(tmp.dir);
+    await store.write(bars('SPY', T0, 1500)); // 2011-01-03 and 2011-01-04
+    const next = bars('SPY', T0 + 1500n * MIN, 2000); // extends 2011-01-04, adds 2011-01-05
+    const stored = { days: new Set(store.days('SPY')), timeframe: store.timeframeOf('SPY') };
+    const listed = await store.planWrite(next);
+    const known = await store.planWrite(next, { stored });
+    expect(known.map((f) => [f.date, f.path, f.replaces])).toEqual(listed.map((f) => [f.date, f.path, f.replaces]));
+    for (let i = 0; i < known.length; i++) expect(Buffer.from(known[i]?.bytes ?? []).equals(Buffer.from(listed[i]?.bytes ?? [])), `file ${i}`).toBe(true);
+    expect(known.map((f) => [f.bars, f.replaces])).toEqual([[1380, true], [620, false]]);
+    await expect(store.planWrite(bars('SPY', T0 + 1490n * MIN, 2), { stored })).rejects.toThrow(/\[AppendOnlyViolation\]/);
+    const fiveMin = { ...bars('SPY', T0 + 1500n * MIN, 2), timeframe: '5m' as const };
+    await expect(store.planWrite(fiveMin, { stored })).rejects.toThrow(/stored as 1m bars/);
+  });
+
   it('refuses unordered bars, invalid bars, bad symbols and a changed timeframe', async () => {
     const store = new BarStore(tmp.dir);
     const unordered = bars('SPY', T0, 3);

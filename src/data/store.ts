@@ -45,6 +45,18 @@ export interface PlanOptions {
   onOverlap?: (index: number, date: string, lastStoredNs: bigint) => void;
   /** names the input in messages (e.g. the CSV file being imported) */
   source?: string;
+  /**
+   * What is stored for the symbol, from a writer that owns its directory and has tracked every write
+   * (the recorder): the plan then neither lists the directory nor reads the first day file for the
+   * timeframe. Wrong knowledge can replace a day file, so only a sole writer may give it.
+   */
+  stored?: StoredDays;
+}
+
+/** The days stored for one symbol and their timeframe (undefined when there are none). */
+export interface StoredDays {
+  days: ReadonlySet<string>;
+  timeframe: Timeframe | undefined;
 }
 
 /** A file the store is about to write: its final path and its bytes. */
@@ -191,8 +203,9 @@ export class BarStore {
     for (const k of ['openTimeNs', 'closeTimeNs', 'open', 'high', 'low', 'close', 'volume'] as const) {
       if (cols[k].length < n) throw new DataError('InvalidInput', `${cols.symbol}: column ${k} has ${cols[k].length} values, length says ${n}`);
     }
-    const stored = this.days(cols.symbol);
-    const existingTf = this.#timeframeIn(cols.symbol, stored[0]);
+    const known = options.stored;
+    const stored = known === undefined ? this.days(cols.symbol) : undefined;
+    const existingTf = known === undefined ? this.#timeframeIn(cols.symbol, stored?.[0]) : known.timeframe;
     if (existingTf !== undefined && existingTf !== cols.timeframe) {
       throw new DataError(
         'InvalidInput',
@@ -212,7 +225,7 @@ export class BarStore {
       const problem = barProblem(cols.open[i] as number, cols.high[i] as number, cols.low[i] as number, cols.close[i] as number, cols.volume[i] as number);
       if (problem !== undefined) throw new DataError('InvalidData', `${cols.symbol} bar ${i} at ${formatIsoUtc(t)}: ${problem}`);
     }
-    const existing = new Set(stored);
+    const existing: ReadonlySet<string> = known?.days ?? new Set(stored);
     const dir = join(this.dir, 'bars', cols.symbol);
     const planned: PlannedFile[] = [];
     let start = 0;
@@ -257,8 +270,8 @@ export class BarStore {
    * change together or not at all. Resolves to the number of day files written.
    * @throws DataError InvalidInput, InvalidData, AppendOnlyViolation, WriteFailed
    */
-  async write(cols: BarColumns): Promise<number> {
-    const planned = await this.planWrite(cols);
+  async write(cols: BarColumns, options: PlanOptions = {}): Promise<number> {
+    const planned = await this.planWrite(cols, options);
     await this.commit(planned);
     return planned.length;
   }
