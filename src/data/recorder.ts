@@ -45,6 +45,8 @@ interface SymbolState {
    * sealed day is planned without listing the directory or reading its first file again.
    */
   stored: { days: Set<string>; timeframe: Timeframe | undefined };
+  /** a sealed day's buffers, handed back once its bytes are encoded: the next day fills them (no allocation per day) */
+  spare: BarColumns | undefined;
 }
 
 const JOURNAL_MAGIC = 'axon-journal 1';
@@ -216,6 +218,7 @@ export class BarRecorder {
       journalPath: undefined,
       writing: Promise.resolve(),
       stored: { days: new Set(this.store.days(symbol)), timeframe: storedTimeframe },
+      spare: undefined,
     };
     this.#setDay(st, openTimeNs);
     this.#states.set(symbol, st);
@@ -246,18 +249,21 @@ export class BarRecorder {
       if (journal !== undefined) unlinkSync(journal);
       return 0;
     }
-    const cols = sliceColumns(st.cols, 0, n);
-    st.cols = allocColumns(st.symbol, st.timeframe, Math.max(1024, n));
+    const full = st.cols;
+    const cols = sliceColumns(full, 0, n);
+    st.cols = st.spare ?? allocColumns(st.symbol, st.timeframe, Math.max(1024, n));
+    st.spare = undefined;
     st.n = 0;
     this.#unwritten += n;
     if (this.#async !== undefined) {
-      this.#queueAsync(st, cols, n, journal);
+      this.#queueAsync(st, full, cols, n, journal);
       return n;
     }
     this.#pending = this.#pending.then(async () => {
       if (this.#failure !== undefined) return;
       try {
         const planned = await this.store.planWrite(cols, { stored: st.stored });
+        st.spare = full; // encoded: the plan holds its own bytes
         await this.store.commit(planned);
         this.#wrote(st, planned, cols.timeframe);
         this.#unwritten -= n;
@@ -274,11 +280,12 @@ export class BarRecorder {
    * symbol's directory), then writes it off-thread. A plan that replaces or spans files takes the store's
    * own all-or-nothing commit.
    */
-  #queueAsync(st: SymbolState, cols: BarColumns, n: number, journal: string | undefined): void {
+  #queueAsync(st: SymbolState, full: BarColumns, cols: BarColumns, n: number, journal: string | undefined): void {
     const job = st.writing.then(async () => {
       if (this.#failure !== undefined) return;
       try {
         const planned = await this.store.planWrite(cols, { stored: st.stored });
+        st.spare = full; // encoded: the plan holds its own bytes
         const one = planned[0];
         if (planned.length === 1 && one !== undefined && !one.replaces) await this.#writeNew(one, this.#async?.fsync === true);
         else await this.store.commit(planned);
