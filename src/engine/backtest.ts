@@ -94,7 +94,7 @@ export interface BacktestResult {
   equity: EquityColumns;
   candles: CandleSeries[];
   bars: number;
-  /** Wall time of the bar loop, seconds. */
+  /** Wall time of the bar loop and of storing what it left (the final checkpoint, the raw bars still being written, the log), seconds. */
   seconds: number;
   engine: Engine;
 }
@@ -348,12 +348,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       options.onProgress?.(done, total);
       if (engine.halted !== undefined) break;
     }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     engine.checkpoint();
     engine.commitWrites();
     state.close();
     await recorder.flush();
     logger.close();
+    // the run's work is done when its bars, state and log are all stored, not when the loop ends
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
     const trades = engine.trades();
     const equity = engine.equityCurve();
